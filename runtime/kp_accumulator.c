@@ -1,0 +1,479 @@
+/* kp_accumulator.c — per-partition batch queues, batch.size, linger, buffer.memory. */
+#include "kp_accumulator.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_err.h"
+#include "kp_time.h"
+
+#define TOPIC_BUCKETS 256
+#define POOL_MAX 256
+
+struct kp_accumulator {
+    const kp_conf *conf;
+    void (*wakeup)(void *);
+    void *wakeup_ud;
+
+    pthread_mutex_t topics_lock;
+    kp_topic *_Atomic topics;
+    kp_topic *buckets[TOPIC_BUCKETS];
+
+    /* buffer.memory: bytes held by batches, and the waiters for room. */
+    _Atomic int64_t buffer_used;
+    int64_t buffer_limit;
+    pthread_mutex_t mem_lock;
+    pthread_cond_t mem_cond;
+    _Atomic int mem_waiters;
+
+    /* Empty batches of batch.size capacity, reused instead of malloc. */
+    pthread_mutex_t pool_lock;
+    kp_pbatch *pool;
+    int pool_count, pool_max;
+
+    pthread_mutex_t meta_lock;
+    pthread_cond_t meta_cond;
+
+    _Atomic int flushes;
+    _Atomic int closed;
+};
+
+static void cond_init_monotonic(pthread_cond_t *c) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+/* Waits on cond until deadline_us (monotonic); returns ETIMEDOUT past it. */
+static int cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline_us) {
+    struct timespec ts = {deadline_us / 1000000, (deadline_us % 1000000) * 1000};
+    return pthread_cond_timedwait(c, m, &ts);
+}
+
+kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), void *wakeup_ud) {
+    kp_accumulator *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->conf = conf;
+    a->wakeup = wakeup;
+    a->wakeup_ud = wakeup_ud;
+    a->buffer_limit = conf->buffer_memory;
+    /* Pooled batches sit outside buffer.memory: cap them at a quarter of it. */
+    int64_t pool_max = conf->buffer_memory / 4 / (conf->batch_size > 0 ? conf->batch_size : 1);
+    a->pool_max = (int)(pool_max > POOL_MAX ? POOL_MAX : pool_max);
+    pthread_mutex_init(&a->topics_lock, NULL);
+    pthread_mutex_init(&a->mem_lock, NULL);
+    pthread_mutex_init(&a->pool_lock, NULL);
+    pthread_mutex_init(&a->meta_lock, NULL);
+    cond_init_monotonic(&a->mem_cond);
+    cond_init_monotonic(&a->meta_cond);
+    return a;
+}
+
+static void batch_destroy(kp_pbatch *b) {
+    kp_batch_free(&b->b);
+    free(b->refs);
+    free(b);
+}
+
+void kp_accumulator_destroy(kp_accumulator *a) {
+    if (!a) return;
+    kp_topic *t = atomic_load(&a->topics);
+    while (t) {
+        kp_topic *next = t->next;
+        int32_t n = atomic_load(&t->partition_count);
+        kp_partq **parts = atomic_load(&t->parts);
+        for (int32_t i = 0; i < n; i++) {
+            kp_partq *pq = parts[i];
+            for (kp_pbatch *b = pq->head, *nb; b; b = nb) {
+                nb = b->next;
+                batch_destroy(b);
+            }
+            pthread_mutex_destroy(&pq->lock);
+            free(pq);
+        }
+        free(parts);
+        for (void **r = t->retired, **nr; r; r = nr) {
+            nr = r[0];
+            free(r);
+        }
+        pthread_mutex_destroy(&t->sticky_lock);
+        free(t->name);
+        free(t);
+        t = next;
+    }
+    while (a->pool) {
+        kp_pbatch *b = a->pool;
+        a->pool = b->next;
+        batch_destroy(b);
+    }
+    pthread_mutex_destroy(&a->topics_lock);
+    pthread_mutex_destroy(&a->mem_lock);
+    pthread_mutex_destroy(&a->pool_lock);
+    pthread_mutex_destroy(&a->meta_lock);
+    pthread_cond_destroy(&a->mem_cond);
+    pthread_cond_destroy(&a->meta_cond);
+    free(a);
+}
+
+/* ---- topics ---- */
+
+static uint32_t name_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len) {
+    uint32_t slot = name_hash(name, len) % TOPIC_BUCKETS;
+    pthread_mutex_lock(&a->topics_lock);
+    kp_topic *t = a->buckets[slot];
+    while (t && !(t->name_len == len && !memcmp(t->name, name, len))) t = t->hnext;
+    if (!t && (t = calloc(1, sizeof *t)) != NULL) {
+        t->name = malloc(len + 1);
+        if (!t->name) {
+            free(t);
+            t = NULL;
+            goto out;
+        }
+        memcpy(t->name, name, len);
+        t->name[len] = 0;
+        t->name_len = len;
+        kp_sticky_init(&t->sticky);
+        pthread_mutex_init(&t->sticky_lock, NULL);
+        t->hnext = a->buckets[slot];
+        a->buckets[slot] = t;
+        t->next = atomic_load(&a->topics);
+        atomic_store(&a->topics, t);
+    }
+out:
+    pthread_mutex_unlock(&a->topics_lock);
+    return t;
+}
+
+kp_topic *kp_accumulator_topics(kp_accumulator *a) { return atomic_load(&a->topics); }
+
+int kp_accumulator_set_partitions(kp_accumulator *a, kp_topic *t, int32_t count) {
+    (void)a;
+    int32_t have = atomic_load(&t->partition_count);
+    if (count <= have) return 0;
+    kp_partq **old = atomic_load(&t->parts);
+    /* One extra leading slot links retired arrays for deferred freeing. */
+    kp_partq **parts = calloc((size_t)count, sizeof *parts);
+    if (!parts) return -1;
+    if (have) memcpy(parts, old, (size_t)have * sizeof *parts);
+    for (int32_t i = have; i < count; i++) {
+        kp_partq *pq = calloc(1, sizeof *pq);
+        if (!pq) {
+            for (int32_t j = have; j < i; j++) free(parts[j]);
+            free(parts);
+            return -1;
+        }
+        pthread_mutex_init(&pq->lock, NULL);
+        pq->topic = t;
+        pq->partition = i;
+        pq->leader = -1;
+        parts[i] = pq;
+    }
+    atomic_store_explicit(&t->parts, parts, memory_order_release);
+    atomic_store_explicit(&t->partition_count, count, memory_order_release);
+    if (old) {
+        /* Readers may still hold `old`: keep it, linked through a small cell. */
+        void **cell = malloc(2 * sizeof *cell);
+        if (cell) {
+            cell[0] = t->retired;
+            cell[1] = old;
+            t->retired = cell;
+        }
+    }
+    return 0;
+}
+
+/* ---- memory ---- */
+
+/* Charges `bytes` to buffer.memory, waiting for room until deadline_us.
+ * Returns 0, KP_ERR__QUEUE_FULL, or KP_ERR__DESTROY. */
+static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) {
+    int64_t used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
+    if (used <= a->buffer_limit || used == (int64_t)bytes) return 0;
+    atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+    if (deadline_us <= 0) return KP_ERR__QUEUE_FULL;
+    if ((int64_t)bytes > a->buffer_limit) return KP_ERR__QUEUE_FULL;
+    int rc = 0;
+    pthread_mutex_lock(&a->mem_lock);
+    atomic_fetch_add(&a->mem_waiters, 1);
+    if (a->wakeup) a->wakeup(a->wakeup_ud); /* exhausted memory makes batches ready */
+    for (;;) {
+        if (atomic_load(&a->closed)) {
+            rc = KP_ERR__DESTROY;
+            break;
+        }
+        used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
+        if (used <= a->buffer_limit) break;
+        atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+        if (cond_wait_until(&a->mem_cond, &a->mem_lock, deadline_us) == ETIMEDOUT &&
+            kp_now_us() >= deadline_us) {
+            rc = KP_ERR__QUEUE_FULL;
+            break;
+        }
+    }
+    atomic_fetch_sub(&a->mem_waiters, 1);
+    pthread_mutex_unlock(&a->mem_lock);
+    return rc;
+}
+
+static void unreserve_memory(kp_accumulator *a, size_t bytes) {
+    atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+    if (atomic_load(&a->mem_waiters)) {
+        pthread_mutex_lock(&a->mem_lock);
+        pthread_cond_broadcast(&a->mem_cond);
+        pthread_mutex_unlock(&a->mem_lock);
+    }
+}
+
+int kp_accumulator_memory_exhausted(kp_accumulator *a) { return atomic_load(&a->mem_waiters) > 0; }
+int64_t kp_accumulator_buffer_used(kp_accumulator *a) { return atomic_load(&a->buffer_used); }
+
+/* ---- batches ---- */
+
+static kp_pbatch *batch_alloc(kp_accumulator *a, size_t capacity) {
+    kp_pbatch *b = NULL;
+    if (capacity <= (size_t)a->conf->batch_size) {
+        pthread_mutex_lock(&a->pool_lock);
+        if ((b = a->pool) != NULL) {
+            a->pool = b->next;
+            a->pool_count--;
+        }
+        pthread_mutex_unlock(&a->pool_lock);
+    }
+    if (b) {
+        kp_batch_reset(&b->b);
+        kp_record_ref *refs = b->refs;
+        int cap = b->cap_refs;
+        kp_batch_builder keep = b->b;
+        memset(b, 0, sizeof *b);
+        b->b = keep;
+        b->refs = refs;
+        b->cap_refs = cap;
+    } else {
+        b = calloc(1, sizeof *b);
+        if (!b) return NULL;
+        if (kp_batch_init(&b->b, capacity)) {
+            free(b);
+            return NULL;
+        }
+    }
+    b->base_sequence = KP_NO_SEQUENCE;
+    b->producer_id = KP_NO_PRODUCER_ID;
+    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
+    return b;
+}
+
+kp_pbatch *kp_accumulator_new_batch(kp_accumulator *a, kp_partq *pq, size_t capacity) {
+    kp_pbatch *b = batch_alloc(a, capacity);
+    if (!b) return NULL;
+    b->pq = pq;
+    b->created_us = kp_now_us();
+    b->reserved = b->b.buf.cap;
+    atomic_fetch_add(&a->buffer_used, (int64_t)b->reserved);
+    return b;
+}
+
+void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
+    size_t reserved = b->reserved;
+    size_t cap = b->b.buf.cap, size = (size_t)a->conf->batch_size;
+    b->nrefs = 0;
+    if (cap >= size && cap <= 2 * size) {
+        pthread_mutex_lock(&a->pool_lock);
+        if (a->pool_count < a->pool_max) {
+            b->next = a->pool;
+            a->pool = b;
+            a->pool_count++;
+            b = NULL;
+        }
+        pthread_mutex_unlock(&a->pool_lock);
+    }
+    if (b) batch_destroy(b);
+    unreserve_memory(a, reserved);
+}
+
+static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *opaque) {
+    if (b->nrefs == b->cap_refs) {
+        int cap = b->cap_refs ? b->cap_refs * 2 : 16;
+        kp_record_ref *r = realloc(b->refs, (size_t)cap * sizeof *r);
+        if (!r) return -1;
+        b->refs = r;
+        b->cap_refs = cap;
+    }
+    b->refs[b->nrefs++] = (kp_record_ref){b->b.count, timestamp, cb, opaque};
+    return 0;
+}
+
+/* Appends into b if the record fits under batch.size (an empty batch takes
+ * any record). Returns 1 appended, 0 does not fit, -1 out of memory. */
+static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const void *key,
+                      int32_t key_len, const void *value, int32_t value_len,
+                      const kp_header *headers, int header_count, kp_delivery_cb *cb,
+                      void *opaque) {
+    if (b->closed) return 0;
+    size_t rs = kp_record_size(b->b.count ? timestamp - b->b.base_timestamp : 0, b->b.count,
+                               key ? key_len : -1, value ? value_len : -1, headers, header_count);
+    if (b->b.count && kp_batch_size(&b->b) + rs > (size_t)a->conf->batch_size) {
+        b->closed = 1;
+        return 0;
+    }
+    if (cb && add_ref(b, timestamp, cb, opaque)) return -1;
+    if (kp_batch_append(&b->b, timestamp, key, key_len, value, value_len, headers, header_count)) {
+        if (cb) b->nrefs--;
+        return -1;
+    }
+    if ((int32_t)rs > b->max_record_size) b->max_record_size = (int32_t)rs;
+    if (b->b.buf.cap > b->reserved) {
+        atomic_fetch_add(&a->buffer_used, (int64_t)(b->b.buf.cap - b->reserved));
+        b->reserved = b->b.buf.cap;
+    }
+    return 1;
+}
+
+int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
+                          int32_t key_len, const void *value, int32_t value_len,
+                          const kp_header *headers, int header_count, kp_delivery_cb *cb,
+                          void *opaque, int64_t max_block_us) {
+    if (atomic_load_explicit(&a->closed, memory_order_relaxed)) return KP_ERR__DESTROY;
+    pthread_mutex_lock(&pq->lock);
+    if (pq->tail) {
+        int rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len, headers,
+                            header_count, cb, opaque);
+        if (rc != 0) {
+            int full = pq->tail->closed || kp_batch_size(&pq->tail->b) >= (size_t)a->conf->batch_size;
+            pthread_mutex_unlock(&pq->lock);
+            if (rc < 0) return KP_ERR__NO_MEMORY;
+            if (full && a->wakeup) a->wakeup(a->wakeup_ud);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&pq->lock);
+
+    /* A new batch: reserve its memory without holding the partition lock. */
+    size_t need = KP_BATCH_HEADER_SIZE +
+                  kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
+                                             header_count);
+    size_t capacity = need > (size_t)a->conf->batch_size ? need : (size_t)a->conf->batch_size;
+    int64_t deadline = max_block_us > 0 ? kp_now_us() + max_block_us : 0;
+    int rc = reserve_memory(a, capacity, deadline);
+    if (rc) return rc;
+    kp_pbatch *b = batch_alloc(a, capacity);
+    if (!b) {
+        unreserve_memory(a, capacity);
+        return KP_ERR__NO_MEMORY;
+    }
+    b->pq = pq;
+    b->reserved = capacity;
+    if (b->b.buf.cap > capacity) {
+        atomic_fetch_add(&a->buffer_used, (int64_t)(b->b.buf.cap - capacity));
+        b->reserved = b->b.buf.cap;
+    }
+
+    pthread_mutex_lock(&pq->lock);
+    /* Another thread may have opened a batch meanwhile: use it if it fits. */
+    if (pq->tail && (rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len,
+                                     headers, header_count, cb, opaque)) != 0) {
+        pthread_mutex_unlock(&pq->lock);
+        kp_accumulator_release(a, b);
+        return rc < 0 ? KP_ERR__NO_MEMORY : 0;
+    }
+    b->created_us = kp_now_us();
+    rc = try_append(a, b, timestamp, key, key_len, value, value_len, headers, header_count, cb,
+                    opaque);
+    if (rc != 1) {
+        pthread_mutex_unlock(&pq->lock);
+        kp_accumulator_release(a, b);
+        return KP_ERR__NO_MEMORY;
+    }
+    b->next = NULL;
+    if (pq->tail) pq->tail->next = b;
+    else pq->head = b;
+    pq->tail = b;
+    pq->count++;
+    pthread_mutex_unlock(&pq->lock);
+    if (a->wakeup) a->wakeup(a->wakeup_ud);
+    return 0;
+}
+
+kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq) {
+    (void)a;
+    pthread_mutex_lock(&pq->lock);
+    kp_pbatch *b = pq->head;
+    if (b) {
+        pq->head = b->next;
+        if (!pq->head) pq->tail = NULL;
+        pq->count--;
+        b->next = NULL;
+        b->closed = 1;
+    }
+    pthread_mutex_unlock(&pq->lock);
+    return b;
+}
+
+void kp_accumulator_reenqueue(kp_accumulator *a, kp_pbatch *b, int64_t now_us) {
+    (void)a;
+    kp_partq *pq = b->pq;
+    b->attempts++;
+    b->last_attempt_us = now_us;
+    b->in_retry = 1;
+    b->in_flight = 0;
+    pthread_mutex_lock(&pq->lock);
+    /* Retried batches go first, ordered by sequence among themselves, so an
+     * idempotent partition resends them in their original order. */
+    kp_pbatch **at = &pq->head, *prev = NULL;
+    if (b->base_sequence != KP_NO_SEQUENCE) {
+        while (*at && (*at)->base_sequence != KP_NO_SEQUENCE &&
+               (*at)->base_sequence < b->base_sequence) {
+            prev = *at;
+            at = &(*at)->next;
+        }
+    }
+    b->next = *at;
+    *at = b;
+    if (!b->next) pq->tail = b;
+    (void)prev;
+    pq->count++;
+    pthread_mutex_unlock(&pq->lock);
+}
+
+/* ---- flush, close, metadata waits ---- */
+
+void kp_accumulator_begin_flush(kp_accumulator *a) {
+    atomic_fetch_add(&a->flushes, 1);
+    if (a->wakeup) a->wakeup(a->wakeup_ud);
+}
+
+void kp_accumulator_end_flush(kp_accumulator *a) { atomic_fetch_sub(&a->flushes, 1); }
+int kp_accumulator_flushing(kp_accumulator *a) { return atomic_load(&a->flushes) > 0; }
+
+void kp_accumulator_close(kp_accumulator *a) {
+    atomic_store(&a->closed, 1);
+    pthread_mutex_lock(&a->mem_lock);
+    pthread_cond_broadcast(&a->mem_cond);
+    pthread_mutex_unlock(&a->mem_lock);
+    kp_accumulator_notify_metadata(a);
+    if (a->wakeup) a->wakeup(a->wakeup_ud);
+}
+
+int kp_accumulator_closed(kp_accumulator *a) { return atomic_load(&a->closed); }
+
+void kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us) {
+    pthread_mutex_lock(&a->meta_lock);
+    while (atomic_load(&t->partition_count) == 0 && atomic_load(&t->err) == 0 &&
+           !atomic_load(&a->closed) && kp_now_us() < deadline_us)
+        cond_wait_until(&a->meta_cond, &a->meta_lock, deadline_us);
+    pthread_mutex_unlock(&a->meta_lock);
+}
+
+void kp_accumulator_notify_metadata(kp_accumulator *a) {
+    pthread_mutex_lock(&a->meta_lock);
+    pthread_cond_broadcast(&a->meta_cond);
+    pthread_mutex_unlock(&a->meta_lock);
+}

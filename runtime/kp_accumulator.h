@@ -1,0 +1,161 @@
+/* kp_accumulator.h — the record accumulator: per-partition queues of batches
+ * built in wire form, linger and batch.size, buffer.memory, and the ready and
+ * drain steps the sender runs (Java's RecordAccumulator). */
+#ifndef KP_ACCUMULATOR_H
+#define KP_ACCUMULATOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "kp_batch.h"
+#include "kp_conf.h"
+#include "kp_partitioner.h"
+
+typedef struct kp_topic kp_topic;
+typedef struct kp_partq kp_partq;
+
+/* What one record's delivery callback receives. */
+typedef struct kp_delivery_report {
+    int err;              /* 0 or a kp_err code */
+    const char *errstr;   /* NULL on success, else why (broker message or ours) */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;       /* -1 when unknown (failure, acks=0, duplicate) */
+    int64_t timestamp;    /* CreateTime, or the broker's LogAppendTime */
+    void *opaque;         /* the send's opaque */
+} kp_delivery_report;
+
+typedef void kp_delivery_cb(const kp_delivery_report *report, void *opaque);
+
+/* A record's completion slot inside its batch (only records sent with a
+ * callback take one, so callback-less traffic costs nothing per record). */
+typedef struct kp_record_ref {
+    int32_t index;        /* offset delta inside the batch */
+    int64_t timestamp;
+    kp_delivery_cb *cb;
+    void *opaque;
+} kp_record_ref;
+
+/* Java's ProducerBatch: records of one partition bound for one request. */
+typedef struct kp_pbatch {
+    struct kp_pbatch *next;
+    kp_partq *pq;
+    kp_batch_builder b;
+    int64_t created_us;
+    int64_t last_attempt_us;   /* last time it was (re)enqueued after a failure */
+    int64_t drained_us;
+    int attempts;
+    int in_retry;
+    int closed;                /* sealed: takes no more records */
+    int in_flight;             /* carried by a Produce request now */
+    int done;                  /* finished (callbacks handed over); freed when no request holds it */
+    int64_t retry_backoff_us;  /* wait before the next attempt (KIP-580) */
+    size_t reserved;           /* bytes charged against buffer.memory */
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t base_sequence;     /* KP_NO_SEQUENCE until drained idempotently */
+    kp_record_ref *refs;
+    int nrefs, cap_refs;
+    int32_t max_record_size;   /* to tell whether splitting can help */
+} kp_pbatch;
+
+/* One partition's queue. The lock guards head/tail/count (shared between
+ * senders of records and the sender thread); every field below `lock` group
+ * is the sender thread's alone. */
+struct kp_partq {
+    pthread_mutex_t lock;
+    kp_pbatch *head, *tail;
+    int count;
+    kp_topic *topic;
+    int32_t partition;
+
+    /* sender thread only */
+    int32_t leader;             /* broker id, -1 unknown */
+    struct kp_node *leader_node;
+    int muted;                  /* a batch is in flight and order must hold */
+    int32_t next_sequence;      /* idempotence: next batch's base sequence */
+    int32_t inflight_batches;   /* sequenced batches sent, not yet completed */
+};
+
+/* A topic as the accumulator knows it. partition_count is 0 until metadata
+ * names the topic; parts[] grows with it and old arrays are kept until
+ * destruction so readers never see freed memory. */
+struct kp_topic {
+    kp_topic *next;             /* list of all topics, newest first */
+    kp_topic *hnext;            /* hash chain */
+    char *name;
+    size_t name_len;
+    _Atomic int32_t partition_count;
+    _Atomic(kp_partq **) parts;
+    _Atomic int err;            /* metadata error for the topic, 0 when none */
+    kp_sticky sticky;
+    int64_t sticky_bytes;       /* bytes placed on the sticky partition (KIP-794) */
+    pthread_mutex_t sticky_lock;
+    void *retired;              /* parts arrays replaced by growth */
+    int64_t last_used_us;       /* for metadata.max.idle.ms */
+};
+
+typedef struct kp_accumulator kp_accumulator;
+
+/* Creates an accumulator bound to conf (borrowed; must outlive it). `wakeup`
+ * is called (from any thread) when the sender should look again: a batch
+ * filled up, a new one was created, a flush began. */
+kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), void *wakeup_ud);
+/* Frees everything, failing nothing: call after every batch was completed. */
+void kp_accumulator_destroy(kp_accumulator *a);
+
+/* Finds or creates the topic (thread-safe). NULL when out of memory. */
+kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len);
+/* First topic of the list; follow ->next (entries are never removed). */
+kp_topic *kp_accumulator_topics(kp_accumulator *a);
+
+/* Appends a record to the partition's last batch, opening a new one when it
+ * does not fit. Waits up to max_block_us for buffer.memory (0 = fail at
+ * once). Returns 0, KP_ERR__QUEUE_FULL (buffer.memory exhausted past the
+ * wait), KP_ERR__DESTROY (closed), or KP_ERR__NO_MEMORY. */
+int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
+                          int32_t key_len, const void *value, int32_t value_len,
+                          const kp_header *headers, int header_count, kp_delivery_cb *cb,
+                          void *opaque, int64_t max_block_us);
+
+/* Sender side: removes the first batch of pq (under its lock). */
+kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq);
+/* Sender side: puts a batch back at the head of its queue for a retry, in
+ * sequence order among other retried batches (Java's reenqueue /
+ * insertInSequenceOrder). */
+void kp_accumulator_reenqueue(kp_accumulator *a, kp_pbatch *b, int64_t now_us);
+/* Releases a finished batch's memory back to buffer.memory (its refs must
+ * have been taken already). */
+void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b);
+/* Allocates an empty batch for pq outside the queue (used by splitting). */
+kp_pbatch *kp_accumulator_new_batch(kp_accumulator *a, kp_partq *pq, size_t capacity);
+
+/* Ensures the topic has `count` partition queues (sender thread, on metadata). */
+int kp_accumulator_set_partitions(kp_accumulator *a, kp_topic *t, int32_t count);
+
+/* A flush in progress makes every batch ready at once (Java's beginFlush). */
+void kp_accumulator_begin_flush(kp_accumulator *a);
+void kp_accumulator_end_flush(kp_accumulator *a);
+int kp_accumulator_flushing(kp_accumulator *a);
+/* After close, appends fail with KP_ERR__DESTROY and every batch is ready. */
+void kp_accumulator_close(kp_accumulator *a);
+int kp_accumulator_closed(kp_accumulator *a);
+/* 1 while a sender of records waits for buffer.memory (batches are then ready). */
+int kp_accumulator_memory_exhausted(kp_accumulator *a);
+int64_t kp_accumulator_buffer_used(kp_accumulator *a);
+
+/* Wait for metadata (senders of records): blocks until the topic has
+ * partitions or an error, or until deadline_us. kp_accumulator_notify_metadata
+ * wakes every waiter (sender thread, after applying a Metadata response). */
+void kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us);
+void kp_accumulator_notify_metadata(kp_accumulator *a);
+
+/* Partition queue of topic t, or NULL when partition is out of range. */
+static inline kp_partq *kp_topic_partition(kp_topic *t, int32_t partition) {
+    int32_t n = atomic_load_explicit(&t->partition_count, memory_order_acquire);
+    if (partition < 0 || partition >= n) return NULL;
+    return atomic_load_explicit(&t->parts, memory_order_acquire)[partition];
+}
+
+#endif

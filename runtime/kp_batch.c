@@ -1,0 +1,318 @@
+/* kp_batch.c — Kafka record batch v2: append records in wire form, seal, decode. */
+#include "kp_batch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kp_crc32c.h"
+
+/* ---- raw writers into reserved space (the hot path avoids kp_buf checks) ---- */
+
+static inline uint8_t *put_uvarint(uint8_t *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint8_t *put_varint(uint8_t *p, int64_t v) {
+    return put_uvarint(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline uint8_t *put_bytes(uint8_t *p, const void *src, int32_t len) {
+    if (!src || len < 0) return put_varint(p, -1);
+    p = put_varint(p, len);
+    memcpy(p, src, (size_t)len);
+    return p + len;
+}
+
+static void put_be16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v) {
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+/* ---- builder ---- */
+
+int kp_batch_init(kp_batch_builder *b, size_t capacity) {
+    kp_buf_init(&b->buf, capacity < KP_BATCH_HEADER_SIZE ? KP_BATCH_HEADER_SIZE : capacity);
+    kp_batch_reset(b);
+    return kp_buf_ok(&b->buf) ? 0 : -1;
+}
+
+void kp_batch_free(kp_batch_builder *b) { kp_buf_free(&b->buf); }
+
+void kp_batch_reset(kp_batch_builder *b) {
+    kp_buf_reset(&b->buf);
+    kp_buf_placeholder(&b->buf, KP_BATCH_HEADER_SIZE);
+    b->count = 0;
+    b->base_timestamp = 0;
+    b->max_timestamp = 0;
+    b->sealed = 0;
+}
+
+static size_t headers_size(const kp_header *h, int n) {
+    size_t s = (size_t)kp_varint_size(n);
+    for (int i = 0; i < n; i++) {
+        int32_t vl = h[i].value ? h[i].value_len : -1;
+        s += (size_t)kp_varint_size(h[i].key_len) + (size_t)h[i].key_len;
+        s += (size_t)kp_varint_size(vl) + (size_t)(vl > 0 ? vl : 0);
+    }
+    return s;
+}
+
+static size_t record_body_size(int64_t ts_delta, int32_t off_delta, int32_t key_len,
+                               int32_t value_len, size_t hsize) {
+    return 1 + (size_t)kp_varint_size(ts_delta) + (size_t)kp_varint_size(off_delta) +
+           (size_t)kp_varint_size(key_len) + (size_t)(key_len > 0 ? key_len : 0) +
+           (size_t)kp_varint_size(value_len) + (size_t)(value_len > 0 ? value_len : 0) + hsize;
+}
+
+size_t kp_record_size(int64_t timestamp_delta, int32_t offset_delta, int32_t key_len,
+                      int32_t value_len, const kp_header *headers, int header_count) {
+    size_t body = record_body_size(timestamp_delta, offset_delta, key_len, value_len,
+                                   headers_size(headers, header_count));
+    return (size_t)kp_varint_size((int64_t)body) + body;
+}
+
+size_t kp_record_size_upper_bound(int32_t key_len, int32_t value_len, const kp_header *headers,
+                                  int header_count) {
+    /* 5-byte length, 10-byte timestamp delta and 5-byte offset delta at most. */
+    return 5 + 1 + 10 + 5 + 5 + (size_t)(key_len > 0 ? key_len : 0) + 5 +
+           (size_t)(value_len > 0 ? value_len : 0) + headers_size(headers, header_count);
+}
+
+int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
+                    const void *value, int32_t value_len, const kp_header *headers,
+                    int header_count) {
+    if (b->count == 0) {
+        b->base_timestamp = timestamp;
+        b->max_timestamp = timestamp;
+    }
+    if (!key) key_len = -1;
+    if (!value) value_len = -1;
+    int64_t ts_delta = timestamp - b->base_timestamp;
+    size_t hsize = headers_size(headers, header_count);
+    size_t body = record_body_size(ts_delta, b->count, key_len, value_len, hsize);
+    if (kp_buf_reserve(&b->buf, 5 + body)) {
+        b->buf.oom = 0; /* the batch stays usable; only this record failed */
+        return -1;
+    }
+    uint8_t *p = b->buf.data + b->buf.len;
+    p = put_varint(p, (int64_t)body);
+    *p++ = 0; /* record attributes: unused */
+    p = put_varint(p, ts_delta);
+    p = put_varint(p, b->count);
+    p = put_bytes(p, key, key_len);
+    p = put_bytes(p, value, value_len);
+    p = put_varint(p, header_count);
+    for (int i = 0; i < header_count; i++) {
+        p = put_bytes(p, headers[i].key, headers[i].key_len);
+        p = put_bytes(p, headers[i].value, headers[i].value ? headers[i].value_len : -1);
+    }
+    b->buf.len = (size_t)(p - b->buf.data);
+    if (timestamp > b->max_timestamp) b->max_timestamp = timestamp;
+    b->count++;
+    return 0;
+}
+
+/* Fills the fixed header of buf[0..61) for a batch whose total size is `len`. */
+static void write_header(uint8_t *h, size_t len, int16_t attributes, const kp_batch_builder *b,
+                         const kp_batch_producer *producer) {
+    put_be64(h + KP_BATCH_OFF_BASE_OFFSET, 0);
+    put_be32(h + KP_BATCH_OFF_LENGTH, (uint32_t)(len - KP_BATCH_OFF_LEADER_EPOCH));
+    put_be32(h + KP_BATCH_OFF_LEADER_EPOCH, (uint32_t)-1);
+    h[KP_BATCH_OFF_MAGIC] = KP_BATCH_MAGIC;
+    put_be16(h + KP_BATCH_OFF_ATTRIBUTES, (uint16_t)attributes);
+    put_be32(h + KP_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(b->count - 1));
+    put_be64(h + KP_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)b->base_timestamp);
+    put_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)b->max_timestamp);
+    put_be32(h + KP_BATCH_OFF_RECORDS_COUNT, (uint32_t)b->count);
+    kp_batch_restamp(h, len, producer);
+}
+
+void kp_batch_restamp(uint8_t *batch, size_t len, const kp_batch_producer *producer) {
+    static const kp_batch_producer none = {KP_NO_PRODUCER_ID, KP_NO_PRODUCER_EPOCH,
+                                           KP_NO_SEQUENCE, 0};
+    if (!producer) producer = &none;
+    put_be64(batch + KP_BATCH_OFF_PRODUCER_ID, (uint64_t)producer->producer_id);
+    put_be16(batch + KP_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)producer->producer_epoch);
+    put_be32(batch + KP_BATCH_OFF_BASE_SEQUENCE, (uint32_t)producer->base_sequence);
+    uint16_t attrs = (uint16_t)((batch[KP_BATCH_OFF_ATTRIBUTES] << 8) | batch[KP_BATCH_OFF_ATTRIBUTES + 1]);
+    attrs = (uint16_t)((attrs & ~KP_BATCH_ATTR_TRANSACTIONAL) |
+                       (producer->transactional ? KP_BATCH_ATTR_TRANSACTIONAL : 0));
+    put_be16(batch + KP_BATCH_OFF_ATTRIBUTES, attrs);
+    uint32_t crc = kp_crc32c(0, batch + KP_BATCH_OFF_ATTRIBUTES, len - KP_BATCH_OFF_ATTRIBUTES);
+    put_be32(batch + KP_BATCH_OFF_CRC, crc);
+}
+
+int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor *cz,
+                  const kp_batch_producer *producer, kp_buf *scratch, char *errstr,
+                  size_t errlen) {
+    if (b->count == 0) {
+        snprintf(errstr, errlen, "cannot seal an empty record batch");
+        return -1;
+    }
+    if (codec != KP_CODEC_NONE) {
+        kp_buf_reset(scratch);
+        kp_buf_placeholder(scratch, KP_BATCH_HEADER_SIZE);
+        const uint8_t *records = b->buf.data + KP_BATCH_HEADER_SIZE;
+        size_t records_len = b->buf.len - KP_BATCH_HEADER_SIZE;
+        if (kp_compress(cz, codec, level, records, records_len, scratch, errstr, errlen)) return -1;
+        if (!kp_buf_ok(scratch)) {
+            snprintf(errstr, errlen, "out of memory compressing a record batch");
+            return -1;
+        }
+        kp_buf tmp = b->buf;
+        b->buf = *scratch;
+        *scratch = tmp;
+    }
+    write_header(b->buf.data, b->buf.len, (int16_t)codec, b, producer);
+    b->sealed = 1;
+    return 0;
+}
+
+/* ---- decoder ---- */
+
+int kp_batch_reader_open(kp_batch_reader *r, const uint8_t *data, size_t len, size_t *consumed,
+                         kp_compressor *cz, size_t max_plain, char *errstr, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    kp_buf_init(&r->plain, 0);
+    kp_reader_init(&r->records, NULL, 0);
+    if (len < KP_BATCH_HEADER_SIZE) {
+        snprintf(errstr, errlen, "record batch truncated: %zu bytes, header needs %d", len,
+                 KP_BATCH_HEADER_SIZE);
+        return -1;
+    }
+    kp_reader h;
+    kp_reader_init(&h, data, len);
+    kp_batch_info *i = &r->info;
+    i->base_offset = kp_rd_i64(&h);
+    i->batch_length = kp_rd_i32(&h);
+    i->partition_leader_epoch = kp_rd_i32(&h);
+    i->magic = kp_rd_i8(&h);
+    i->crc = kp_rd_u32(&h);
+    i->attributes = kp_rd_i16(&h);
+    i->last_offset_delta = kp_rd_i32(&h);
+    i->base_timestamp = kp_rd_i64(&h);
+    i->max_timestamp = kp_rd_i64(&h);
+    i->producer_id = kp_rd_i64(&h);
+    i->producer_epoch = kp_rd_i16(&h);
+    i->base_sequence = kp_rd_i32(&h);
+    i->records_count = kp_rd_i32(&h);
+    if (i->magic != KP_BATCH_MAGIC) {
+        snprintf(errstr, errlen, "record batch magic %d is not supported (only 2)", i->magic);
+        return -1;
+    }
+    if (i->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_OFF_LEADER_EPOCH ||
+        (size_t)i->batch_length > len - KP_BATCH_OFF_LEADER_EPOCH) {
+        snprintf(errstr, errlen, "record batch length %d does not fit in %zu bytes",
+                 i->batch_length, len);
+        return -1;
+    }
+    size_t total = (size_t)i->batch_length + KP_BATCH_OFF_LEADER_EPOCH;
+    uint32_t crc = kp_crc32c(0, data + KP_BATCH_OFF_ATTRIBUTES, total - KP_BATCH_OFF_ATTRIBUTES);
+    if (crc != i->crc) {
+        snprintf(errstr, errlen, "record batch CRC mismatch: stored %08x, computed %08x", i->crc, crc);
+        return -1;
+    }
+    if (i->records_count < 0) {
+        snprintf(errstr, errlen, "record batch has a negative record count %d", i->records_count);
+        return -1;
+    }
+    *consumed = total;
+    const uint8_t *records = data + KP_BATCH_HEADER_SIZE;
+    size_t records_len = total - KP_BATCH_HEADER_SIZE;
+    kp_codec codec = (kp_codec)(i->attributes & KP_BATCH_ATTR_CODEC_MASK);
+    if (codec != KP_CODEC_NONE) {
+        if (codec > KP_CODEC_ZSTD) {
+            snprintf(errstr, errlen, "record batch uses unknown compression codec %d", codec);
+            return -1;
+        }
+        if (kp_decompress(cz, codec, records, records_len, &r->plain, max_plain, errstr, errlen))
+            return -1;
+        records = r->plain.data;
+        records_len = r->plain.len;
+    }
+    kp_reader_init(&r->records, records, records_len);
+    return 0;
+}
+
+int kp_batch_reader_next(kp_batch_reader *r, kp_record_view *rec, char *errstr, size_t errlen) {
+    if (r->next_index >= r->info.records_count) {
+        if (kp_rd_remaining(&r->records)) {
+            snprintf(errstr, errlen, "record batch has %zu trailing bytes after %d records",
+                     kp_rd_remaining(&r->records), r->info.records_count);
+            return -1;
+        }
+        return 0;
+    }
+    kp_reader *rd = &r->records;
+    int64_t len = kp_rd_varint(rd);
+    if (rd->err || len < 0 || (uint64_t)len > kp_rd_remaining(rd)) goto bad;
+    kp_reader body;
+    kp_reader_init(&body, rd->p, (size_t)len);
+    kp_rd_skip(rd, (size_t)len);
+    rec->attributes = kp_rd_i8(&body);
+    rec->timestamp = r->info.base_timestamp + kp_rd_varint(&body);
+    rec->offset = r->info.base_offset + kp_rd_varint(&body);
+    int64_t kl = kp_rd_varint(&body);
+    if (kl < -1 || kl > (int64_t)kp_rd_remaining(&body)) goto bad;
+    rec->key.len = (int32_t)kl;
+    rec->key.ptr = NULL;
+    if (kl >= 0) kp_rd_raw(&body, (size_t)kl, &rec->key);
+    int64_t vl = kp_rd_varint(&body);
+    if (vl < -1 || vl > (int64_t)kp_rd_remaining(&body)) goto bad;
+    rec->value.len = (int32_t)vl;
+    rec->value.ptr = NULL;
+    if (vl >= 0) kp_rd_raw(&body, (size_t)vl, &rec->value);
+    int64_t hc = kp_rd_varint(&body);
+    if (body.err || hc < 0 || hc > (int64_t)kp_rd_remaining(&body)) goto bad;
+    rec->header_count = (int32_t)hc;
+    rec->headers = body.p;
+    rec->headers_len = kp_rd_remaining(&body);
+    /* Validate the headers now so callers can walk them without checks failing late. */
+    kp_reader hr;
+    kp_reader_init(&hr, rec->headers, rec->headers_len);
+    kp_header h;
+    for (int64_t k = 0; k < hc; k++)
+        if (kp_record_header_next(&hr, &h) != 1) goto bad;
+    if (kp_rd_remaining(&hr)) goto bad;
+    r->next_index++;
+    return 1;
+bad:
+    snprintf(errstr, errlen, "record %d of batch at offset %lld is malformed", r->next_index,
+             (long long)r->info.base_offset);
+    return -1;
+}
+
+int kp_record_header_next(kp_reader *hr, kp_header *h) {
+    if (!kp_rd_remaining(hr)) return 0;
+    int64_t kl = kp_rd_varint(hr);
+    if (hr->err || kl < 0 || kl > (int64_t)kp_rd_remaining(hr)) return -1;
+    h->key = (const char *)hr->p;
+    h->key_len = (int32_t)kl;
+    kp_rd_skip(hr, (size_t)kl);
+    int64_t vl = kp_rd_varint(hr);
+    if (hr->err || vl < -1 || vl > (int64_t)kp_rd_remaining(hr)) return -1;
+    h->value = vl >= 0 ? hr->p : NULL;
+    h->value_len = (int32_t)vl;
+    if (vl > 0) kp_rd_skip(hr, (size_t)vl);
+    return hr->err ? -1 : 1;
+}
+
+void kp_batch_reader_close(kp_batch_reader *r) { kp_buf_free(&r->plain); }
+

@@ -1,0 +1,133 @@
+/* kp_sender_idempotence.c — the idempotent producer's state (Java's
+ * TransactionManager without transactions): producer id and epoch from
+ * InitProducerId, per-partition sequence numbers, and the epoch bump that
+ * resynchronises sequences after a batch was lost for good (KIP-360). */
+#include <stdio.h>
+#include <string.h>
+
+#include "kp_err.h"
+#include "kp_log.h"
+#include "kp_proto_initpid.h"
+#include "kp_sender.h"
+#include "kp_time.h"
+
+static void reset_sequences(kp_sender *s) {
+    for (kp_topic *t = kp_accumulator_topics(s->acc); t; t = t->next) {
+        int32_t n = atomic_load(&t->partition_count);
+        kp_partq **parts = atomic_load(&t->parts);
+        for (int32_t i = 0; i < n; i++) parts[i]->next_sequence = 0;
+    }
+}
+
+static void init_pid_cb(kp_request *req, int err, const char *reason, kp_reader *body) {
+    kp_sender *s = req->opaque;
+    int64_t now = kp_now_us();
+    s->pid_in_flight = 0;
+    kp_init_producer_id_response r;
+    kp_proto_err perr = {0};
+    char why[300];
+    if (err) {
+        snprintf(why, sizeof why, "%s", reason);
+    } else if (kp_init_producer_id_response_decode(body->p, kp_rd_remaining(body),
+                                                   req->api_version, &r, &perr)) {
+        char msg[200];
+        snprintf(why, sizeof why, "malformed InitProducerId response: %s",
+                 kp_proto_err_format(&perr, msg, sizeof msg));
+    } else if (r.error_code) {
+        if (!kp_err_retriable(r.error_code) && r.error_code != KP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
+            snprintf(s->fatal, sizeof s->fatal, "InitProducerId failed: %s: %s",
+                     kp_err_name(r.error_code), kp_err_desc(r.error_code));
+            KP_LOG_ERROR("%s", s->fatal);
+            kp_sender_abort_all(s, KP_ERR__FATAL, s->fatal);
+            return;
+        }
+        snprintf(why, sizeof why, "InitProducerId: %s", kp_err_name(r.error_code));
+    } else {
+        int bump = s->producer_id == r.producer_id;
+        KP_LOG_INFO("producer id %lld epoch %d%s", (long long)r.producer_id, r.producer_epoch,
+                    bump ? " (epoch bumped)" : "");
+        if (s->producer_id != KP_NO_PRODUCER_ID) atomic_fetch_add(&s->stats.epoch_bumps, 1);
+        s->producer_id = r.producer_id;
+        s->producer_epoch = r.producer_epoch;
+        s->epoch_bump_needed = 0;
+        s->pid_failures = 0;
+        reset_sequences(s);
+        return;
+    }
+    s->pid_failures++;
+    int64_t backoff = KP_MS(s->conf->retry_backoff_ms);
+    for (int i = 1; i < s->pid_failures && backoff < KP_MS(s->conf->retry_backoff_max_ms); i++) backoff *= 2;
+    s->pid_retry_us = now + backoff;
+    KP_LOG_INFO("%s; retrying InitProducerId", why);
+}
+
+int kp_sender_idempotence_ready(kp_sender *s, int64_t now_us, int64_t *wake_us) {
+    if (s->fatal[0]) {
+        /* Records that arrive after a fatal error fail at once. */
+        kp_sender_abort_all(s, KP_ERR__FATAL, s->fatal);
+        return 0;
+    }
+    if (s->producer_id != KP_NO_PRODUCER_ID && !s->epoch_bump_needed) return 1;
+    if (s->pid_in_flight) return 0;
+    /* An epoch bump waits for every request of the old epoch to finish. */
+    if (s->epoch_bump_needed && s->inflight_head) return 0;
+    if (now_us < s->pid_retry_us) {
+        *wake_us = s->pid_retry_us;
+        return 0;
+    }
+    kp_node *n = kp_client_least_loaded(s->client, now_us);
+    if (!n || !kp_client_ready(s->client, n, now_us) || !kp_client_has_brokers(s->client)) {
+        *wake_us = now_us + KP_MS(s->conf->reconnect_backoff_ms);
+        return 0;
+    }
+    int16_t version = kp_conn_api_version(&n->conn, KP_API_INIT_PRODUCER_ID);
+    if (version < 0) {
+        snprintf(s->fatal, sizeof s->fatal,
+                 "broker %s does not support InitProducerId: set enable.idempotence=false",
+                 n->conn.name);
+        return 0;
+    }
+    kp_request *req = kp_request_new(init_pid_cb, s);
+    if (!req) return 0;
+    /* v3+ can bump the epoch of the id we hold; earlier versions get a new id. */
+    kp_init_producer_id_request body = {NULL, 60000, -1, -1};
+    if (version >= 3 && s->producer_id != KP_NO_PRODUCER_ID) {
+        body.producer_id = s->producer_id;
+        body.producer_epoch = s->producer_epoch;
+    }
+    req->api_key = KP_API_INIT_PRODUCER_ID;
+    req->api_version = version;
+    req->correlation_id = kp_conn_next_correlation_id(&n->conn);
+    if (kp_init_producer_id_request_encode(&req->frame, version, req->correlation_id,
+                                           s->conf->client_id, &body, NULL)) {
+        kp_request_free(req);
+        return 0;
+    }
+    s->pid_in_flight = 1;
+    kp_client_send(s->client, n, req, now_us);
+    return 0;
+}
+
+void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b) {
+    kp_partq *pq = b->pq;
+    b->producer_id = s->producer_id;
+    b->producer_epoch = s->producer_epoch;
+    b->base_sequence = pq->next_sequence;
+    /* Sequences wrap from INT32_MAX to 0, as the broker expects. */
+    int64_t next = (int64_t)pq->next_sequence + b->b.count;
+    pq->next_sequence = (int32_t)(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+}
+
+void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int failed) {
+    /* A numbered batch that will never be written leaves a gap the broker
+     * would refuse: resynchronise with a new epoch before the next drain. */
+    if (failed && b->producer_id == s->producer_id && b->producer_epoch == s->producer_epoch)
+        s->epoch_bump_needed = 1;
+}
+
+int kp_sender_hold_partition(kp_sender *s, kp_partq *pq, kp_pbatch *first) {
+    (void)s;
+    /* A retried batch goes out only once nothing else of its partition is in
+     * flight, so it cannot overtake or be overtaken. */
+    return first->in_retry && pq->inflight_batches > 0;
+}
