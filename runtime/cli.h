@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 int kp_cli_produce(int argc, char **argv);
+int kp_cli_run(int argc, char **argv);
 
 /* Parses a decimal integer in [min, max]; 0 or -1. */
 int kp_cli_parse_int(const char *s, int32_t min, int32_t max, int32_t *out);

@@ -267,6 +267,8 @@ int kp_cli_produce(int argc, char **argv) {
         if (interrupted > 1) break;
         if (show) progress(p, start, 0);
     }
+    kp_metrics m;
+    kp_producer_metrics(p, &m);
     kp_producer_close(p, interrupted > 1 ? 0 : 30000);
     p = NULL;
     sigaction(SIGINT, &old_int, NULL);
@@ -274,10 +276,11 @@ int kp_cli_produce(int argc, char **argv) {
     double secs = (double)(kp_now_us() - start) / 1e6;
     fprintf(stderr,
             "kprod produce: %llu records (%llu bytes) to '%s' in %.2f s: %llu acked, %llu failed, "
-            "%llu not sent (%.0f records/s)\n",
+            "%llu not sent (%.0f records/s, %llu batches retried)\n",
             (unsigned long long)sent, (unsigned long long)st.bytes, topic, secs,
             (unsigned long long)st.acked, (unsigned long long)st.failed,
-            (unsigned long long)rejected, secs > 0 ? (double)st.acked / secs : 0.0);
+            (unsigned long long)rejected, secs > 0 ? (double)st.acked / secs : 0.0,
+            (unsigned long long)m.batches_retried);
     for (int k = 0; k < 16 && st.err_counts[k]; k++)
         fprintf(stderr, "kprod produce:   %llu failed with %s\n",
                 (unsigned long long)st.err_counts[k], kp_err_name(st.err_codes[k]));

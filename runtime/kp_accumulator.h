@@ -28,6 +28,23 @@ typedef struct kp_delivery_report {
 
 typedef void kp_delivery_cb(const kp_delivery_report *report, void *opaque);
 
+/* What a retry policy is told when a batch failed with a retriable error. */
+typedef struct kp_retry_ctx {
+    const char *topic;
+    int32_t partition;
+    int attempt;            /* 1 for the first retry */
+    int err;                /* the kp_err code */
+    const char *message;    /* the broker's message or ours, may be NULL */
+    int32_t record_count;
+} kp_retry_ctx;
+
+#define KP_RETRY_DEFAULT (-2) /* Java's rule: retry with KIP-580 backoff */
+#define KP_RETRY_FAIL (-1)    /* fail the batch with its error now */
+/* Decides a retriable failure: KP_RETRY_DEFAULT, KP_RETRY_FAIL, or a delay
+ * in ms (0 = at once) before the retry. Runs on the sender thread; never
+ * called past delivery.timeout.ms or retries, which always fail. */
+typedef int kp_retry_policy_fn(const kp_retry_ctx *ctx, void *ud);
+
 /* A record's completion slot inside its batch (only records sent with a
  * callback take one, so callback-less traffic costs nothing per record). */
 typedef struct kp_record_ref {

@@ -376,3 +376,8 @@ int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeo
 }
 
 const kp_conf *kp_producer_conf(const kp_producer *p) { return p->conf; }
+
+void kp_producer_set_retry_policy(kp_producer *p, kp_retry_policy_fn *fn, void *ud) {
+    p->sender.retry_policy_ud = ud;
+    p->sender.retry_policy = fn;
+}

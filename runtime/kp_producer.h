@@ -90,6 +90,10 @@ void kp_producer_metrics(kp_producer *p, kp_metrics *m);
  * negative kp_err code. For custom partitioners. */
 int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeout_ms);
 
+/* Installs a retry policy (see kp_retry_policy_fn), called on the sender
+ * thread. Set it before the first send; NULL restores Java's rule. */
+void kp_producer_set_retry_policy(kp_producer *p, kp_retry_policy_fn *fn, void *ud);
+
 /* The validated configuration the producer runs with (read only). */
 const kp_conf *kp_producer_conf(const kp_producer *p);
 

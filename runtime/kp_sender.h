@@ -61,6 +61,9 @@ typedef struct kp_sender {
     int per_partition_in_flight; /* batches in flight per partition; 0 = no limit */
     unsigned round;
 
+    kp_retry_policy_fn *retry_policy; /* optional, set before the first send */
+    void *retry_policy_ud;
+
     /* delivery to the application */
     void (*deliver)(kp_completion *c, void *ud);
     void *deliver_ud;
@@ -68,6 +71,7 @@ typedef struct kp_sender {
     /* metadata */
     int metadata_needed;
     int metadata_in_flight;
+    int metadata_topic_count;     /* topics named by the request in flight */
     int64_t metadata_updated_us;
     int64_t metadata_attempt_us;
     int metadata_failures;
@@ -149,8 +153,8 @@ int64_t kp_sender_maybe_update_metadata(kp_sender *s, int64_t now_us);
 int kp_sender_idempotence_ready(kp_sender *s, int64_t now_us, int64_t *wake_us);
 /* Stamps a drained batch with id, epoch and the partition's next sequence. */
 void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b);
-/* Bookkeeping when a sequenced batch finishes (acked or failed). */
-void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int failed);
+/* Bookkeeping when a sequenced batch finishes: err 0 (acked) or its error. */
+void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int err);
 /* Java's shouldStopDrainBatchesForPartition. */
 int kp_sender_hold_partition(kp_sender *s, kp_partq *pq, kp_pbatch *first);
 

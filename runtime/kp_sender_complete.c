@@ -39,7 +39,7 @@ void kp_sender_finish_batch(kp_sender *s, kp_pbatch *b, int err, const char *err
                      b->pq->topic->name, b->pq->partition);
     }
     atomic_fetch_add(err ? &s->stats.records_failed : &s->stats.records_acked, (uint64_t)b->b.count);
-    if (s->idempotent && b->base_sequence != KP_NO_SEQUENCE) kp_sender_sequence_done(s, b, err != 0);
+    if (s->idempotent && b->base_sequence != KP_NO_SEQUENCE) kp_sender_sequence_done(s, b, err);
     b->done = 1;
     if (!b->in_flight) kp_accumulator_release(s->acc, b);
     if (c) s->deliver(c, s->deliver_ud);
@@ -170,11 +170,20 @@ static void complete_batch(kp_sender *s, kp_pbatch *b, int error, const char *me
     int retriable = kp_err_retriable(error) || (s->idempotent && sequence_error);
     if (retriable && !delivery_expired(s, b, now_us) && b->attempts < s->conf->retries &&
         !atomic_load(&s->forced)) {
-        if (s->idempotent && sequence_error) s->epoch_bump_needed = 1;
-        KP_LOG_DEBUG("retrying %s [%d] (%d records, attempt %d): %s", pq->topic->name,
-                     pq->partition, b->b.count, b->attempts + 1, kp_err_name(error));
-        retry_batch(s, b, now_us);
-        return;
+        int decision = KP_RETRY_DEFAULT;
+        if (s->retry_policy) {
+            kp_retry_ctx ctx = {pq->topic->name, pq->partition, b->attempts + 1, error, message,
+                                b->b.count};
+            decision = s->retry_policy(&ctx, s->retry_policy_ud);
+        }
+        if (decision != KP_RETRY_FAIL) {
+            if (s->idempotent && sequence_error) s->epoch_bump_needed = 1;
+            KP_LOG_DEBUG("retrying %s [%d] (%d records, attempt %d): %s", pq->topic->name,
+                         pq->partition, b->b.count, b->attempts + 1, kp_err_name(error));
+            retry_batch(s, b, now_us);
+            if (decision >= 0) b->retry_backoff_us = KP_MS(decision);
+            return;
+        }
     }
     if (error == KP_ERR_DUPLICATE_SEQUENCE_NUMBER) {
         kp_sender_finish_batch(s, b, 0, NULL, -1, log_append_time);

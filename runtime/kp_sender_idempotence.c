@@ -34,6 +34,15 @@ static void init_pid_cb(kp_request *req, int err, const char *reason, kp_reader 
         snprintf(why, sizeof why, "malformed InitProducerId response: %s",
                  kp_proto_err_format(&perr, msg, sizeof msg));
     } else if (r.error_code) {
+        if (s->producer_id != KP_NO_PRODUCER_ID && !kp_err_retriable(r.error_code)) {
+            /* The broker would not bump our epoch: ask for a new id instead. */
+            KP_LOG_INFO("epoch bump refused (%s): requesting a new producer id",
+                        kp_err_name(r.error_code));
+            s->producer_id = KP_NO_PRODUCER_ID;
+            s->producer_epoch = KP_NO_PRODUCER_EPOCH;
+            s->epoch_bump_needed = 1;
+            return;
+        }
         if (!kp_err_retriable(r.error_code) && r.error_code != KP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
             snprintf(s->fatal, sizeof s->fatal, "InitProducerId failed: %s: %s",
                      kp_err_name(r.error_code), kp_err_desc(r.error_code));
@@ -118,11 +127,20 @@ void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b) {
     pq->next_sequence = (int32_t)(next > INT32_MAX ? next - INT32_MAX - 1 : next);
 }
 
-void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int failed) {
-    /* A numbered batch that will never be written leaves a gap the broker
-     * would refuse: resynchronise with a new epoch before the next drain. */
-    if (failed && b->producer_id == s->producer_id && b->producer_epoch == s->producer_epoch)
-        s->epoch_bump_needed = 1;
+void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int err) {
+    if (!err || b->producer_id != s->producer_id || b->producer_epoch != s->producer_epoch) return;
+    /* A broker error on this very attempt means the batch was not written.
+     * When nothing after it was numbered, its range is simply reused (Java's
+     * adjustSequencesDueToFailedBatch). Otherwise (a timeout, an expiry in
+     * flight, later batches numbered) the broker's view is unknown: a new
+     * epoch resynchronises the sequences (KIP-360). */
+    kp_partq *pq = b->pq;
+    if (err > 0 && pq->inflight_batches == 0 && !b->in_flight &&
+        pq->next_sequence == b->base_sequence + b->b.count) {
+        pq->next_sequence = b->base_sequence;
+        return;
+    }
+    s->epoch_bump_needed = 1;
 }
 
 int kp_sender_hold_partition(kp_sender *s, kp_partq *pq, kp_pbatch *first) {

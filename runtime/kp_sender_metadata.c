@@ -117,8 +117,11 @@ static void metadata_cb(kp_request *req, int err, const char *reason, kp_reader 
         if (n->id < 0 && n->conn.state != KP_CONN_DISCONNECTED && n->conn.in_flight == 0)
             kp_conn_close(&n->conn, "bootstrap connection no longer needed");
     }
+    /* A topic that appeared after the request was built still needs one. */
+    int topics = 0;
+    for (kp_topic *t = kp_accumulator_topics(s->acc); t; t = t->next) topics++;
     s->metadata_failures = 0;
-    s->metadata_needed = missing;
+    s->metadata_needed = missing || topics > s->metadata_topic_count;
     s->metadata_updated_us = now;
     kp_accumulator_notify_metadata(s->acc);
 }
@@ -169,6 +172,7 @@ int64_t kp_sender_maybe_update_metadata(kp_sender *s, int64_t now_us) {
         return now_us + KP_MS(1000);
     }
     s->metadata_in_flight = 1;
+    s->metadata_topic_count = count;
     s->metadata_attempt_us = now_us;
     atomic_fetch_add(&s->stats.metadata_requests, 1);
     kp_client_send(s->client, n, req, now_us);

@@ -1,4 +1,4 @@
-/* kp_mock.c: `kprod mock`, a kp_mock_cluster whose faults are injected by commands read on stdin. */
+/* kp_mock.c: `kprod mock`, a kp_mock_cluster whose faults are injected by commands on stdin. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif

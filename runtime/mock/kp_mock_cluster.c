@@ -1,4 +1,4 @@
-/* kp_mock_cluster.c: an in-process librdkafka mock cluster and the line commands that inject its faults. */
+/* kp_mock_cluster.c: an in-process librdkafka mock cluster and the commands that inject faults. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif

@@ -1,4 +1,4 @@
-/* kp_mock_cluster.h: an in-process librdkafka mock cluster and the line commands that inject its faults. */
+/* kp_mock_cluster.h: an in-process librdkafka mock cluster and the commands that inject faults. */
 #ifndef KP_MOCK_CLUSTER_H
 #define KP_MOCK_CLUSTER_H
 

@@ -14,6 +14,10 @@ passed=0 failed=0 skipped=0
 work=$(mktemp -d /tmp/kprod-it.XXXXXX)
 mock_pid=""
 BROKERS=""
+# Sanitizer reports of every process started here land in $work: finish
+# turns any of them into a failure.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$work/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$work/ubsan"
 
 pass() { passed=$((passed + 1)); echo "ok - $1"; }
 fail() {
@@ -47,6 +51,11 @@ cluster_stop() {
 
 finish() {
   cluster_stop
+  local report
+  for report in "$work"/asan.* "$work"/ubsan.*; do
+    [[ -e "$report" ]] || continue
+    fail "sanitizer report $(basename "$report")" "$(head -n 30 "$report")"
+  done
   rm -rf "$work"
   echo "$passed passed, $failed failed, $skipped skipped"
   ((failed == 0))
@@ -128,4 +137,16 @@ verify_keyed() {
   if [[ -z "$dups" ]]; then check_eq "$label: no duplicates" "$dupcount" 0; fi
   check_eq "$label: per-partition order kept" "$disorder" 0
   check_eq "$label: values intact" "$badval" 0
+}
+
+# paced FILE CHUNK DELAY: writes FILE to stdout CHUNK lines at a time with
+# DELAY seconds between chunks, so faults can land in the middle of a run.
+paced() {
+  local total lines=0
+  total=$(wc -l <"$1")
+  while ((lines < total)); do
+    tail -n +$((lines + 1)) "$1" | head -n "$2"
+    lines=$((lines + $2))
+    sleep "$3"
+  done
 }

@@ -9,8 +9,16 @@
 # exits 1 when a check failed, 2 on bad usage.
 set -uo pipefail
 
+if [[ $# -eq 0 && -n "${KPROD_TEST_BROKERS:-}" && -z "${KPROD_MOCK:-}" ]]; then
+  echo "skip - the mock's control commands cannot be tested against a real cluster (KPROD_TEST_BROKERS)"
+  echo "0 passed, 0 failed, 1 skipped"
+  exit 0
+fi
+if [[ $# -eq 0 && -n "${KPROD_MOCK:-}" ]]; then
+  set -- "$KPROD_MOCK"
+fi
 if [[ $# -eq 0 ]]; then
-  echo "usage: $0 MOCK-COMMAND... (e.g. build/kprod mock)" >&2
+  echo "usage: $0 MOCK-COMMAND... (e.g. build/kprod mock), or KPROD_MOCK set" >&2
   exit 2
 fi
 if [[ $# -eq 1 ]]; then

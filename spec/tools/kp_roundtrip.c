@@ -21,7 +21,7 @@
 #include "kp_proto_metadata.h"
 #include "kp_proto_produce.h"
 
-/* The line kcat must be given to print a record the way write_expected does:
+/* The line kcat must be given to print a record the way rt_write_expected does:
  *   kcat -C -e -q -X check.crcs=true -f '%p %o %T %K %k %S %s %h\n'
  * Key and value go out raw but follow their sizes, so they delimit
  * themselves; header names and values never hold NUL (kcat prints them with
@@ -106,7 +106,9 @@ static uint8_t rt_header_byte(void) {
     }
 }
 
-/* Fills out[0..len) with a value of the kind picked by the record's number. */
+/* Fills out[0..len) with bytes of one kind: 0 every byte value in order, 1
+ * random, 2 compressible text, 3 tab/newline/CR/0xff/NUL and kcat's own
+ * format characters. */
 static void rt_fill_value(uint8_t *out, int32_t len, int kind) {
     static const char tricky[] = "tab\there\nnewline\r\n\xff\xfe\x00nul \\x00 %s %h\n";
     for (int32_t i = 0; i < len; i++) {
@@ -114,7 +116,7 @@ static void rt_fill_value(uint8_t *out, int32_t len, int kind) {
         case 0: out[i] = (uint8_t)i; break; /* every byte 0x00..0xff in order */
         case 1: out[i] = (uint8_t)rt_rand(); break;
         case 2: out[i] = (uint8_t)("compressible text, "[i % 19]); break;
-        default: out[i] = (uint8_t)tricky[i % (sizeof tricky - 1)]; break;
+        default: out[i] = (uint8_t)tricky[(size_t)i % (sizeof tricky - 1)]; break;
         }
     }
 }
@@ -131,17 +133,22 @@ static int rt_record_make(rt_record *r, int i, int32_t partitions, char *errstr,
 
     int value_kind = i == 0 ? 0 : (int)rt_below(4);
     uint32_t pick = rt_below(12);
-    r->value_len = i == 0 ? 256 : pick == 0 ? -1 : pick == 1 ? 0 : (int32_t)rt_below(pick == 2 ? 3000 : 200) + 1;
+    r->value_len = i == 0      ? 256
+                   : pick == 0 ? -1
+                   : pick == 1 ? 0
+                               : (int32_t)rt_below(pick == 2 ? 3000 : 200) + 1;
     pick = rt_below(10);
     r->key_len = pick < 2 ? -1 : pick == 2 ? 0 : pick < 6 ? (int32_t)rt_below(24) + 1 : 16;
     r->header_count = (int)rt_below(RT_MAX_HEADERS + 1);
     int32_t header_lens[RT_MAX_HEADERS][2];
-    size_t total = (size_t)(r->key_len > 0 ? r->key_len : 0) + (size_t)(r->value_len > 0 ? r->value_len : 0);
+    size_t total =
+        (size_t)(r->key_len > 0 ? r->key_len : 0) + (size_t)(r->value_len > 0 ? r->value_len : 0);
     for (int h = 0; h < r->header_count; h++) {
         header_lens[h][0] = (int32_t)rt_below(12);
         pick = rt_below(6);
         header_lens[h][1] = pick == 0 ? -1 : pick == 1 ? 0 : (int32_t)rt_below(40) + 1;
-        total += (size_t)header_lens[h][0] + (size_t)(header_lens[h][1] > 0 ? header_lens[h][1] : 0);
+        total +=
+            (size_t)header_lens[h][0] + (size_t)(header_lens[h][1] > 0 ? header_lens[h][1] : 0);
     }
     uint8_t *p = r->bytes = malloc(total ? total : 1);
     if (!p) return kp_fail(errstr, errlen, "out of memory making record %d (%zu bytes)", i, total);
@@ -191,19 +198,28 @@ static int rt_conn_open(rt_conn *c, const char *host, int32_t port, int32_t node
     snprintf(service, sizeof service, "%" PRId32, port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(host, service, &hints, &res);
-    if (gai) return kp_fail(errstr, errlen, "broker %s: cannot resolve: %s", c->name, gai_strerror(gai));
+    if (gai)
+        return kp_fail(errstr, errlen, "broker %s: cannot resolve: %s", c->name, gai_strerror(gai));
     int err = 0;
     for (struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) { err = errno; continue; }
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
         struct timeval tv = {.tv_sec = RT_IO_TIMEOUT_S};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) c->fd = fd;
-        else { err = errno; close(fd); }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            c->fd = fd;
+        else {
+            err = errno;
+            close(fd);
+        }
     }
     freeaddrinfo(res);
-    if (c->fd < 0) return kp_fail(errstr, errlen, "broker %s: cannot connect: %s", c->name, strerror(err));
+    if (c->fd < 0)
+        return kp_fail(errstr, errlen, "broker %s: cannot connect: %s", c->name, strerror(err));
     return 0;
 }
 
@@ -216,7 +232,11 @@ static void rt_conn_close(rt_conn *c) {
 static int rt_read_full(rt_conn *c, uint8_t *p, size_t n, char *errstr, size_t errlen) {
     while (n > 0) {
         ssize_t got = recv(c->fd, p, n, 0);
-        if (got > 0) { p += got; n -= (size_t)got; continue; }
+        if (got > 0) {
+            p += got;
+            n -= (size_t)got;
+            continue;
+        }
         if (got < 0 && errno == EINTR) continue;
         if (got == 0) return kp_fail(errstr, errlen, "broker %s closed the connection", c->name);
         return kp_fail(errstr, errlen, "broker %s: receive failed: %s", c->name,
@@ -229,14 +249,24 @@ static int rt_read_full(rt_conn *c, uint8_t *p, size_t n, char *errstr, size_t e
 static int rt_write_frame(rt_conn *c, const kp_frame *f, char *errstr, size_t errlen) {
     struct iovec iov[64];
     int n = kp_frame_iov(f, iov, (int)(sizeof iov / sizeof iov[0]));
-    if (n < 0) return kp_fail(errstr, errlen, "request has more than %zu pieces", sizeof iov / sizeof iov[0]);
+    if (n < 0)
+        return kp_fail(errstr, errlen, "request has more than %zu pieces",
+                       sizeof iov / sizeof iov[0]);
     struct iovec *v = iov;
     while (n > 0) {
         ssize_t put = writev(c->fd, v, n);
         if (put < 0 && errno == EINTR) continue;
-        if (put < 0) return kp_fail(errstr, errlen, "broker %s: send failed: %s", c->name, strerror(errno));
-        while (n > 0 && (size_t)put >= v->iov_len) { put -= (ssize_t)v->iov_len; v++; n--; }
-        if (n > 0) { v->iov_base = (uint8_t *)v->iov_base + put; v->iov_len -= (size_t)put; }
+        if (put < 0)
+            return kp_fail(errstr, errlen, "broker %s: send failed: %s", c->name, strerror(errno));
+        while (n > 0 && (size_t)put >= v->iov_len) {
+            put -= (ssize_t)v->iov_len;
+            v++;
+            n--;
+        }
+        if (n > 0) {
+            v->iov_base = (uint8_t *)v->iov_base + put;
+            v->iov_len -= (size_t)put;
+        }
     }
     return 0;
 }
@@ -254,8 +284,8 @@ static int rt_conn_request(rt_conn *c, const kp_frame *f, int16_t api_key, int16
     int32_t size = (int32_t)((uint32_t)size_be[0] << 24 | (uint32_t)size_be[1] << 16 |
                              (uint32_t)size_be[2] << 8 | size_be[3]);
     if (size < 4 || size > RT_MAX_RESPONSE)
-        return kp_fail(errstr, errlen, "broker %s: %s v%d response has a bad size %" PRId32, c->name,
-                       kp_proto_api_name(api_key), version, size);
+        return kp_fail(errstr, errlen, "broker %s: %s v%d response has a bad size %" PRId32,
+                       c->name, kp_proto_api_name(api_key), version, size);
     kp_buf_reset(&c->response);
     if (kp_buf_reserve(&c->response, (size_t)size))
         return kp_fail(errstr, errlen, "out of memory for a %" PRId32 "-byte response", size);
@@ -265,13 +295,15 @@ static int rt_conn_request(rt_conn *c, const kp_frame *f, int16_t api_key, int16
     kp_reader r;
     int32_t correlation_id = 0;
     kp_reader_init(&r, c->response.data, c->response.len);
-    if (kp_proto_response_header(&r, kp_proto_response_flexible(api_key, version) == 1, &correlation_id))
+    if (kp_proto_response_header(&r, kp_proto_response_flexible(api_key, version) == 1,
+                                 &correlation_id))
         return kp_fail(errstr, errlen, "broker %s: %s v%d response header: %s", c->name,
                        kp_proto_api_name(api_key), version, r.err);
     if (correlation_id != want)
-        return kp_fail(errstr, errlen, "broker %s: %s v%d response has correlation id %" PRId32
-                       ", expected %" PRId32, c->name, kp_proto_api_name(api_key), version,
-                       correlation_id, want);
+        return kp_fail(errstr, errlen,
+                       "broker %s: %s v%d response has correlation id %" PRId32
+                       ", expected %" PRId32,
+                       c->name, kp_proto_api_name(api_key), version, correlation_id, want);
     *body = r.p;
     *body_len = kp_rd_remaining(&r);
     return 0;
@@ -281,7 +313,8 @@ static int rt_conn_request(rt_conn *c, const kp_frame *f, int16_t api_key, int16
 static int rt_proto_fail(const rt_conn *c, const char *what, const kp_proto_err *e, char *errstr,
                          size_t errlen) {
     char buf[256];
-    return kp_fail(errstr, errlen, "broker %s: %s: %s", c->name, what, kp_proto_err_format(e, buf, sizeof buf));
+    return kp_fail(errstr, errlen, "broker %s: %s: %s", c->name, what,
+                   kp_proto_err_format(e, buf, sizeof buf));
 }
 
 /* ---- the protocol steps ---- */
@@ -290,7 +323,7 @@ static int rt_proto_fail(const rt_conn *c, const char *what, const kp_proto_err 
  * then the versions to speak. Returns 0, or -1 with errstr filled. */
 static int rt_negotiate(rt_conn *c, const rt_options *o, rt_cluster *cl, kp_frame *f, char *errstr,
                         size_t errlen) {
-    const kp_api_versions_request req = {"kp-roundtrip", KPROD_SOFTWARE_VERSION};
+    const kp_api_versions_request req = {RT_CLIENT_ID, KPROD_SOFTWARE_VERSION};
     kp_api_versions av = {0};
     kp_proto_err pe = {0};
     int16_t version = KP_API_VERSIONS_MAX_VERSION;
@@ -299,7 +332,8 @@ static int rt_negotiate(rt_conn *c, const rt_options *o, rt_cluster *cl, kp_fram
     for (int attempt = 0;; attempt++) {
         if (kp_api_versions_request_encode(f, version, c->correlation_id, RT_CLIENT_ID, &req, &pe))
             return rt_proto_fail(c, "encoding ApiVersions", &pe, errstr, errlen);
-        if (rt_conn_request(c, f, KP_API_API_VERSIONS, version, &body, &len, errstr, errlen)) return -1;
+        if (rt_conn_request(c, f, KP_API_API_VERSIONS, version, &body, &len, errstr, errlen))
+            return -1;
         if (kp_api_versions_response_decode(body, len, version, &av, &pe))
             return rt_proto_fail(c, "decoding ApiVersions", &pe, errstr, errlen);
         if (av.error_code != KP_ERR_UNSUPPORTED_VERSION || attempt > 0 || version == 0) break;
@@ -352,9 +386,11 @@ static int rt_fetch_metadata(rt_conn *c, const rt_options *o, rt_cluster *cl, kp
     for (int attempt = 1;; attempt++) {
         const uint8_t *body;
         size_t len;
-        if (kp_metadata_request_encode(f, cl->metadata_version, c->correlation_id, RT_CLIENT_ID, &req, &pe))
+        if (kp_metadata_request_encode(f, cl->metadata_version, c->correlation_id, RT_CLIENT_ID,
+                                       &req, &pe))
             return rt_proto_fail(c, "encoding Metadata", &pe, errstr, errlen);
-        if (rt_conn_request(c, f, KP_API_METADATA, cl->metadata_version, &body, &len, errstr, errlen))
+        if (rt_conn_request(c, f, KP_API_METADATA, cl->metadata_version, &body, &len, errstr,
+                            errlen))
             return -1;
         kp_metadata_response_free(&cl->metadata);
         if (kp_metadata_response_decode(body, len, cl->metadata_version, &cl->metadata, &pe))
@@ -368,7 +404,10 @@ static int rt_fetch_metadata(rt_conn *c, const rt_options *o, rt_cluster *cl, kp
         const char *why = kp_err_name(err);
         int ready = err == 0 && t->partitions_count > 0;
         for (int32_t i = 0; ready && i < t->partitions_count; i++)
-            if (t->partitions[i].leader_id < 0) { ready = 0; why = "a partition has no leader"; }
+            if (t->partitions[i].leader_id < 0) {
+                ready = 0;
+                why = "a partition has no leader";
+            }
         if (ready) {
             cl->topic = t;
             break;
@@ -377,7 +416,8 @@ static int rt_fetch_metadata(rt_conn *c, const rt_options *o, rt_cluster *cl, kp
             return kp_fail(errstr, errlen, "broker %s: Metadata v%d for topic '%s': %s", c->name,
                            cl->metadata_version, o->topic, kp_err_name(err));
         if (attempt == RT_METADATA_TRIES)
-            return kp_fail(errstr, errlen, "broker %s: topic '%s' not ready after %d Metadata requests: %s",
+            return kp_fail(errstr, errlen,
+                           "broker %s: topic '%s' not ready after %d Metadata requests: %s",
                            c->name, o->topic, attempt, why);
         nanosleep(&(struct timespec){0, RT_METADATA_RETRY_MS * 1000000L}, NULL);
     }
@@ -385,13 +425,16 @@ static int rt_fetch_metadata(rt_conn *c, const rt_options *o, rt_cluster *cl, kp
     const kp_metadata_topic *t = cl->topic;
     cl->partitions = t->partitions_count;
     cl->leaders = malloc(sizeof *cl->leaders * (size_t)cl->partitions);
-    if (!cl->leaders) return kp_fail(errstr, errlen, "out of memory for %" PRId32 " partitions", cl->partitions);
+    if (!cl->leaders)
+        return kp_fail(errstr, errlen, "out of memory for %" PRId32 " partitions", cl->partitions);
     for (int32_t i = 0; i < cl->partitions; i++) cl->leaders[i] = -1;
     for (int32_t i = 0; i < cl->partitions; i++) {
         int32_t idx = t->partitions[i].partition_index;
         if (idx < 0 || idx >= cl->partitions || cl->leaders[idx] != -1)
-            return kp_fail(errstr, errlen, "broker %s: Metadata for '%s' lists partition %" PRId32
-                           " out of 0..%" PRId32 " or twice", c->name, o->topic, idx, cl->partitions - 1);
+            return kp_fail(errstr, errlen,
+                           "broker %s: Metadata for '%s' lists partition %" PRId32
+                           " out of 0..%" PRId32 " or twice",
+                           c->name, o->topic, idx, cl->partitions - 1);
         cl->leaders[idx] = t->partitions[i].leader_id;
     }
     return 0;
@@ -438,34 +481,43 @@ typedef struct rt_partition_plan {
 /* Checks one Produce response against the partitions it was sent for and
  * stamps offsets on the acknowledged records. Returns 0, or -1 with errstr. */
 static int rt_check_produce(const rt_conn *c, const rt_options *o, const kp_produce_response *resp,
-                            rt_partition_plan *plans, const kp_produce_partition_data *sent, int nsent,
-                            int round, char *errstr, size_t errlen) {
+                            rt_partition_plan *plans, const kp_produce_partition_data *sent,
+                            int nsent, int round, char *errstr, size_t errlen) {
     if (resp->responses_count != 1 || !resp->responses[0].name ||
         strcmp(resp->responses[0].name, o->topic) != 0)
-        return kp_fail(errstr, errlen, "broker %s: Produce response names %" PRId32 " topics, not just '%s'",
+        return kp_fail(errstr, errlen,
+                       "broker %s: Produce response names %" PRId32 " topics, not just '%s'",
                        c->name, resp->responses_count, o->topic);
     const kp_produce_topic_response *tr = &resp->responses[0];
     if (tr->partition_responses_count != nsent)
-        return kp_fail(errstr, errlen, "broker %s: Produce response has %" PRId32 " partitions, %d were sent",
+        return kp_fail(errstr, errlen,
+                       "broker %s: Produce response has %" PRId32 " partitions, %d were sent",
                        c->name, tr->partition_responses_count, nsent);
     for (int32_t i = 0; i < tr->partition_responses_count; i++) {
         const kp_produce_partition_response *pr = &tr->partition_responses[i];
         int known = 0;
         for (int s = 0; s < nsent; s++) known |= sent[s].index == pr->index;
         if (!known)
-            return kp_fail(errstr, errlen, "broker %s: Produce response for partition %" PRId32
-                           ", which was not sent", c->name, pr->index);
+            return kp_fail(errstr, errlen,
+                           "broker %s: Produce response for partition %" PRId32
+                           ", which was not sent",
+                           c->name, pr->index);
         rt_partition_plan *p = &plans[pr->index];
         if (pr->error_code != 0)
-            return kp_fail(errstr, errlen, "broker %s: Produce to %s [%" PRId32 "] batch %d: %s%s%s",
-                           c->name, o->topic, pr->index, round, kp_err_name(pr->error_code),
-                           pr->error_message ? ": " : "", pr->error_message ? pr->error_message : "");
+            return kp_fail(
+                errstr, errlen, "broker %s: Produce to %s [%" PRId32 "] batch %d: %s%s%s", c->name,
+                o->topic, pr->index, round, kp_err_name(pr->error_code),
+                pr->error_message ? ": " : "", pr->error_message ? pr->error_message : "");
         if (pr->base_offset < 0 || (p->next_offset >= 0 && pr->base_offset != p->next_offset))
-            return kp_fail(errstr, errlen, "broker %s: Produce to %s [%" PRId32 "] batch %d: base_offset %"
-                           PRId64 ", expected %s%" PRId64, c->name, o->topic, pr->index, round,
-                           pr->base_offset, p->next_offset < 0 ? ">= " : "", p->next_offset < 0 ? 0 : p->next_offset);
+            return kp_fail(errstr, errlen,
+                           "broker %s: Produce to %s [%" PRId32 "] batch %d: base_offset %" PRId64
+                           ", expected %s%" PRId64,
+                           c->name, o->topic, pr->index, round, pr->base_offset,
+                           p->next_offset < 0 ? ">= " : "",
+                           p->next_offset < 0 ? 0 : p->next_offset);
         int first = round ? p->batch_ends[round - 1] : 0;
-        for (int k = first; k < p->batch_ends[round]; k++) p->records[k]->offset = pr->base_offset + (k - first);
+        for (int k = first; k < p->batch_ends[round]; k++)
+            p->records[k]->offset = pr->base_offset + (k - first);
         p->next_offset = pr->base_offset + (p->batch_ends[round] - first);
     }
     return 0;
@@ -474,7 +526,8 @@ static int rt_check_produce(const rt_conn *c, const rt_options *o, const kp_prod
 /* Sends batch `round` of every partition that still has one, one Produce
  * request per leader. Returns the number of batches sent, or -1 with errstr. */
 static int rt_produce_round(rt_cluster *cl, const rt_options *o, rt_partition_plan *plans,
-                            kp_compressor *cz, kp_frame *f, int round, char *errstr, size_t errlen) {
+                            kp_compressor *cz, kp_frame *f, int round, char *errstr,
+                            size_t errlen) {
     int sent_total = 0, rc = -1;
     kp_produce_partition_data *parts = malloc(sizeof *parts * (size_t)cl->partitions);
     if (!parts) return kp_fail(errstr, errlen, "out of memory");
@@ -491,19 +544,22 @@ static int rt_produce_round(rt_cluster *cl, const rt_options *o, rt_partition_pl
             kp_batch_reset(&p->builder);
             for (int k = round ? p->batch_ends[round - 1] : 0; k < p->batch_ends[round]; k++) {
                 const rt_record *r = p->records[k];
-                if (kp_batch_append(&p->builder, r->timestamp, r->key, r->key_len, r->value, r->value_len,
-                                    r->headers, r->header_count)) {
-                    kp_fail(errstr, errlen, "out of memory appending to %s [%" PRId32 "]", o->topic, pi);
+                if (kp_batch_append(&p->builder, r->timestamp, r->key, r->key_len, r->value,
+                                    r->value_len, r->headers, r->header_count)) {
+                    kp_fail(errstr, errlen, "out of memory appending to %s [%" PRId32 "]", o->topic,
+                            pi);
                     goto out;
                 }
             }
             char why[RT_ERRSTR];
-            if (kp_batch_seal(&p->builder, o->codec, KP_LEVEL_DEFAULT, cz, NULL, &p->scratch, why, sizeof why)) {
-                kp_fail(errstr, errlen, "sealing %s batch for %s [%" PRId32 "]: %s", kp_codec_name(o->codec),
-                        o->topic, pi, why);
+            if (kp_batch_seal(&p->builder, o->codec, KP_LEVEL_DEFAULT, cz, NULL, &p->scratch, why,
+                              sizeof why)) {
+                kp_fail(errstr, errlen, "sealing %s batch for %s [%" PRId32 "]: %s",
+                        kp_codec_name(o->codec), o->topic, pi, why);
                 goto out;
             }
-            parts[nparts++] = (kp_produce_partition_data){pi, p->builder.buf.data, p->builder.buf.len};
+            parts[nparts++] =
+                (kp_produce_partition_data){pi, p->builder.buf.data, p->builder.buf.len};
         }
         if (nparts == 0) continue;
 
@@ -515,11 +571,13 @@ static int rt_produce_round(rt_cluster *cl, const rt_options *o, rt_partition_pl
         const uint8_t *body;
         size_t len;
         kp_produce_response resp;
-        if (kp_produce_request_encode(f, cl->produce_version, c->correlation_id, RT_CLIENT_ID, &req, &pe)) {
+        if (kp_produce_request_encode(f, cl->produce_version, c->correlation_id, RT_CLIENT_ID, &req,
+                                      &pe)) {
             rt_proto_fail(c, "encoding Produce", &pe, errstr, errlen);
             goto out;
         }
-        if (rt_conn_request(c, f, KP_API_PRODUCE, cl->produce_version, &body, &len, errstr, errlen)) goto out;
+        if (rt_conn_request(c, f, KP_API_PRODUCE, cl->produce_version, &body, &len, errstr, errlen))
+            goto out;
         if (kp_produce_response_decode(body, len, cl->produce_version, &resp, &pe)) {
             rt_proto_fail(c, "decoding Produce", &pe, errstr, errlen);
             goto out;
@@ -538,7 +596,8 @@ out:
 /* Spreads the records over the partitions, cuts each partition's share into
  * batches of 1..RT_MAX_BATCH_RECORDS and produces them round by round.
  * Returns the number of batches, or -1 with errstr filled. */
-static int rt_produce(rt_cluster *cl, const rt_options *o, rt_record *records, char *errstr, size_t errlen) {
+static int rt_produce(rt_cluster *cl, const rt_options *o, rt_record *records, char *errstr,
+                      size_t errlen) {
     int rc = -1, batches = 0, rounds = 0;
     kp_frame f;
     kp_frame_init(&f);
@@ -598,18 +657,18 @@ static int rt_record_order(const void *a, const void *b) {
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Writes every record as `%p %o %T %K %k %S %s %h\n` prints it, ordered by
- * partition then offset. Returns 0, or -1 with errstr filled. */
-static int rt_write_expected(const rt_options *o, rt_record *records, char *errstr, size_t errlen) {
+/* Writes every record to `out` (which this closes) as `%p %o %T %K %k %S %s
+ * %h\n` prints it, ordered by partition then offset. Returns 0, or -1 with
+ * errstr filled. */
+static int rt_write_expected(const rt_options *o, rt_record *records, FILE *out, char *errstr,
+                             size_t errlen) {
     rt_record **sorted = malloc(sizeof *sorted * (size_t)(o->records + 1));
-    if (!sorted) return kp_fail(errstr, errlen, "out of memory");
+    if (!sorted) {
+        fclose(out);
+        return kp_fail(errstr, errlen, "out of memory");
+    }
     for (int i = 0; i < o->records; i++) sorted[i] = &records[i];
     qsort(sorted, (size_t)o->records, sizeof *sorted, rt_record_order);
-    FILE *out = fopen(o->expected_path, "wb");
-    if (!out) {
-        free(sorted);
-        return kp_fail(errstr, errlen, "cannot write %s: %s", o->expected_path, strerror(errno));
-    }
     for (int i = 0; i < o->records; i++) {
         const rt_record *r = sorted[i];
         fprintf(out, "%" PRId32 " %" PRId64 " %" PRId64 " %" PRId32 " ", r->partition, r->offset,
@@ -621,28 +680,32 @@ static int rt_write_expected(const rt_options *o, rt_record *records, char *errs
         for (int h = 0; h < r->header_count; h++) {
             const kp_header *hd = &r->headers[h];
             fprintf(out, "%s%.*s=", h ? "," : "", (int)hd->key_len, hd->key);
-            if (!hd->value) fputs("NULL", out);
-            else fwrite(hd->value, 1, (size_t)hd->value_len, out);
+            if (!hd->value)
+                fputs("NULL", out);
+            else
+                fwrite(hd->value, 1, (size_t)hd->value_len, out);
         }
         fputc('\n', out);
     }
     free(sorted);
-    if (fclose(out) != 0) return kp_fail(errstr, errlen, "writing %s: %s", o->expected_path, strerror(errno));
+    if (ferror(out) | fclose(out))
+        return kp_fail(errstr, errlen, "writing %s: %s", o->expected_path, strerror(errno));
     return 0;
 }
 
 /* ---- command line ---- */
 
 static void rt_usage(FILE *to) {
-    fprintf(to,
-            "usage: kp_roundtrip -b HOST:PORT[,..] -t TOPIC -c CODEC -n RECORDS [-s SEED]\n"
-            "                    [--produce-version N] [--metadata-version N] -o EXPECTED_FILE\n"
-            "Produces RECORDS seeded records to TOPIC (CODEC: none gzip snappy lz4 zstd) with\n"
-            "acks=-1 and writes to EXPECTED_FILE what\n"
-            "  kcat -C -t TOPIC -p P -o beginning -e -q -X check.crcs=true \\\n"
-            "       -f '%%p %%o %%T %%K %%k %%S %%s %%h\\n'\n"
-            "prints for each partition P in turn. Stdout: `key value` lines (versions, partitions).\n"
-            "Exit status: 0 done, 1 protocol or broker failure, 2 bad usage.\n");
+    fprintf(
+        to,
+        "usage: kp_roundtrip -b HOST:PORT[,..] -t TOPIC -c CODEC -n RECORDS [-s SEED]\n"
+        "                    [--produce-version N] [--metadata-version N] -o EXPECTED_FILE\n"
+        "Produces RECORDS seeded records to TOPIC (CODEC: none gzip snappy lz4 zstd) with\n"
+        "acks=-1 and writes to EXPECTED_FILE what\n"
+        "  kcat -C -t TOPIC -p P -o beginning -e -q -X check.crcs=true \\\n"
+        "       -f '%%p %%o %%T %%K %%k %%S %%s %%h\\n'\n"
+        "prints for each partition P in turn. Stdout: `key value` lines (versions, partitions).\n"
+        "Exit status: 0 done, 1 protocol or broker failure, 2 bad usage.\n");
 }
 
 static int rt_parse_int(const char *flag, const char *s, long min, long max, long *out) {
@@ -664,7 +727,10 @@ static int rt_parse_args(int argc, char **argv, rt_options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (rt_options){.codec = KP_CODEC_NONE, .records = -1, .seed = 1, .produce_version = -1,
+    *o = (rt_options){.codec = KP_CODEC_NONE,
+                      .records = -1,
+                      .seed = 1,
+                      .produce_version = -1,
                       .metadata_version = -1};
     int have_codec = 0, opt;
     long v;
@@ -675,7 +741,8 @@ static int rt_parse_args(int argc, char **argv, rt_options *o) {
         case 'o': o->expected_path = optarg; break;
         case 'c':
             if (kp_codec_from_name(optarg, &o->codec)) {
-                fprintf(stderr, "kp_roundtrip: -c '%s': want none, gzip, snappy, lz4 or zstd\n", optarg);
+                fprintf(stderr, "kp_roundtrip: -c '%s': want none, gzip, snappy, lz4 or zstd\n",
+                        optarg);
                 return -1;
             }
             have_codec = 1;
@@ -689,12 +756,14 @@ static int rt_parse_args(int argc, char **argv, rt_options *o) {
             o->seed = (uint64_t)v;
             break;
         case 'P':
-            if (rt_parse_int("--produce-version", optarg, KP_PRODUCE_MIN_VERSION, KP_PRODUCE_MAX_VERSION, &v))
+            if (rt_parse_int("--produce-version", optarg, KP_PRODUCE_MIN_VERSION,
+                             KP_PRODUCE_MAX_VERSION, &v))
                 return -1;
             o->produce_version = (int)v;
             break;
         case 'M':
-            if (rt_parse_int("--metadata-version", optarg, KP_METADATA_MIN_VERSION, KP_METADATA_MAX_VERSION, &v))
+            if (rt_parse_int("--metadata-version", optarg, KP_METADATA_MIN_VERSION,
+                             KP_METADATA_MAX_VERSION, &v))
                 return -1;
             o->metadata_version = (int)v;
             break;
@@ -702,25 +771,32 @@ static int rt_parse_args(int argc, char **argv, rt_options *o) {
         default: return -1;
         }
     }
-    const char *missing = !o->brokers ? "-b" : !o->topic ? "-t" : !have_codec ? "-c"
-                        : o->records < 0 ? "-n" : !o->expected_path ? "-o" : NULL;
+    const char *missing = !o->brokers         ? "-b"
+                          : !o->topic         ? "-t"
+                          : !have_codec       ? "-c"
+                          : o->records < 0    ? "-n"
+                          : !o->expected_path ? "-o"
+                                              : NULL;
     if (missing || optind < argc) {
-        if (missing) fprintf(stderr, "kp_roundtrip: %s is required\n", missing);
-        else fprintf(stderr, "kp_roundtrip: unexpected argument '%s'\n", argv[optind]);
+        if (missing)
+            fprintf(stderr, "kp_roundtrip: %s is required\n", missing);
+        else
+            fprintf(stderr, "kp_roundtrip: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
     return 0;
 }
 
 /* Splits the first entry of a bootstrap list into host and port. */
-static int rt_first_broker(const char *list, char *host, size_t hostlen, int32_t *port, char *errstr,
-                           size_t errlen) {
+static int rt_first_broker(const char *list, char *host, size_t hostlen, int32_t *port,
+                           char *errstr, size_t errlen) {
     size_t n = strcspn(list, ",");
     const char *colon = memrchr(list, ':', n);
     long p = 0;
     char *end = NULL;
     if (colon) p = strtol(colon + 1, &end, 10);
-    if (!colon || colon == list || (size_t)(colon - list) >= hostlen || end != list + n || p < 1 || p > 65535)
+    if (!colon || colon == list || (size_t)(colon - list) >= hostlen || end != list + n || p < 1 ||
+        p > 65535)
         return kp_fail(errstr, errlen, "-b '%s': the first broker is not HOST:PORT", list);
     memcpy(host, list, (size_t)(colon - list));
     host[colon - list] = '\0';
@@ -731,7 +807,7 @@ static int rt_first_broker(const char *list, char *host, size_t hostlen, int32_t
 int main(int argc, char **argv) {
     rt_options o;
     if (rt_parse_args(argc, argv, &o)) {
-        rt_usage(stderr);
+        fprintf(stderr, "kp_roundtrip: see kp_roundtrip --help\n");
         return 2;
     }
     char errstr[RT_ERRSTR] = "";
@@ -740,6 +816,7 @@ int main(int argc, char **argv) {
     int rc = 1, made = 0;
     rt_cluster cl = {0};
     rt_conn boot = {.fd = -1};
+    FILE *expected = NULL;
     rt_record *records = calloc((size_t)o.records, sizeof *records);
     kp_frame f;
     kp_frame_init(&f);
@@ -750,22 +827,32 @@ int main(int argc, char **argv) {
         goto out;
     }
     if (rt_first_broker(o.brokers, host, sizeof host, &port, errstr, sizeof errstr)) goto out;
+    /* Opened first, so a bad path fails before anything is produced. */
+    expected = fopen(o.expected_path, "wb");
+    if (!expected) {
+        kp_fail(errstr, sizeof errstr, "cannot write %s: %s", o.expected_path, strerror(errno));
+        goto out;
+    }
     if (rt_conn_open(&boot, host, port, -1, errstr, sizeof errstr)) goto out;
     if (rt_negotiate(&boot, &o, &cl, &f, errstr, sizeof errstr)) goto out;
     printf("api_versions_version %d\nproduce_max %d\nmetadata_max %d\nproduce_version %d\n"
-           "metadata_version %d\n", cl.api_versions_version, cl.produce_max, cl.metadata_max,
-           cl.produce_version, cl.metadata_version);
+           "metadata_version %d\n",
+           cl.api_versions_version, cl.produce_max, cl.metadata_max, cl.produce_version,
+           cl.metadata_version);
     if (rt_fetch_metadata(&boot, &o, &cl, &f, errstr, sizeof errstr)) goto out;
     printf("partitions %" PRId32 "\n", cl.partitions);
     for (; made < o.records; made++)
         if (rt_record_make(&records[made], made, cl.partitions, errstr, sizeof errstr)) goto out;
     int batches = rt_produce(&cl, &o, records, errstr, sizeof errstr);
     if (batches < 0) goto out;
-    if (rt_write_expected(&o, records, errstr, sizeof errstr)) goto out;
+    FILE *out = expected;
+    expected = NULL;
+    if (rt_write_expected(&o, records, out, errstr, sizeof errstr)) goto out;
     printf("records %d\nbatches %d\ncodec %s\n", o.records, batches, kp_codec_name(o.codec));
     rc = 0;
 out:
     if (rc) fprintf(stderr, "kp_roundtrip: %s\n", errstr);
+    if (expected) fclose(expected);
     for (int i = 0; i < made; i++) free(records[i].bytes);
     free(records);
     for (int i = 0; i < cl.nconns; i++) rt_conn_close(&cl.conns[i]);
