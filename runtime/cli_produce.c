@@ -276,11 +276,16 @@ int kp_cli_produce(int argc, char **argv) {
     double secs = (double)(kp_now_us() - start) / 1e6;
     fprintf(stderr,
             "kprod produce: %llu records (%llu bytes) to '%s' in %.2f s: %llu acked, %llu failed, "
-            "%llu not sent (%.0f records/s, %llu batches retried)\n",
+            "%llu not sent (%.0f records/s)\n",
             (unsigned long long)sent, (unsigned long long)st.bytes, topic, secs,
             (unsigned long long)st.acked, (unsigned long long)st.failed,
-            (unsigned long long)rejected, secs > 0 ? (double)st.acked / secs : 0.0,
-            (unsigned long long)m.batches_retried);
+            (unsigned long long)rejected, secs > 0 ? (double)st.acked / secs : 0.0);
+    fprintf(stderr,
+            "kprod produce: %llu batches in %llu requests, %llu batches retried, %llu split, "
+            "%llu expired, %llu epoch bumps\n",
+            (unsigned long long)m.batches_sent, (unsigned long long)m.requests,
+            (unsigned long long)m.batches_retried, (unsigned long long)m.batches_split,
+            (unsigned long long)m.batches_expired, (unsigned long long)m.epoch_bumps);
     for (int k = 0; k < 16 && st.err_counts[k]; k++)
         fprintf(stderr, "kprod produce:   %llu failed with %s\n",
                 (unsigned long long)st.err_counts[k], kp_err_name(st.err_codes[k]));

@@ -55,7 +55,8 @@ static void init_pid_cb(kp_request *req, int err, const char *reason, kp_reader 
         int bump = s->producer_id == r.producer_id;
         KP_LOG_INFO("producer id %lld epoch %d%s", (long long)r.producer_id, r.producer_epoch,
                     bump ? " (epoch bumped)" : "");
-        if (s->producer_id != KP_NO_PRODUCER_ID) atomic_fetch_add(&s->stats.epoch_bumps, 1);
+        /* A resynchronisation counts whether the epoch grew or the id changed. */
+        if (s->epoch_bump_needed) atomic_fetch_add(&s->stats.epoch_bumps, 1);
         s->producer_id = r.producer_id;
         s->producer_epoch = r.producer_epoch;
         s->epoch_bump_needed = 0;

@@ -150,3 +150,8 @@ paced() {
     sleep "$3"
   done
 }
+
+# leader_of TOPIC PARTITION: the broker id leading it, from metadata.
+leader_of() {
+  kcat -L -b "$BROKERS" -t "$1" 2>/dev/null | sed -n "s/^ *partition $2, leader \([0-9]*\),.*/\1/p"
+}

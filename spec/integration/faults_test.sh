@@ -41,6 +41,36 @@ for err in NOT_LEADER_OR_FOLLOWER REQUEST_TIMED_OUT NOT_ENOUGH_REPLICAS NOT_ENOU
   expect_exactly_once "$t" "$work/p.log" "$err x8"
 done
 
+# MESSAGE_TOO_LARGE: the batch is split in halves and both are re-sent.
+t=$(uniq_topic too-large)
+topic_create "$t" 6
+mock "errors Produce MESSAGE_TOO_LARGE 3"
+produce_paced "$t" "$work/p.log"
+check "MESSAGE_TOO_LARGE: batches were split" grep -qE "[1-9][0-9]* split" "$work/p.log"
+expect_exactly_once "$t" "$work/p.log" "MESSAGE_TOO_LARGE x3"
+
+# OUT_OF_ORDER_SEQUENCE_NUMBER: the idempotent producer bumps its epoch and retries.
+t=$(uniq_topic out-of-order)
+topic_create "$t" 6
+mock "errors Produce OUT_OF_ORDER_SEQUENCE_NUMBER 2"
+produce_paced "$t" "$work/p.log"
+check "OUT_OF_ORDER_SEQUENCE_NUMBER: the epoch was bumped" grep -qE "[1-9][0-9]* epoch bumps" "$work/p.log"
+expect_exactly_once "$t" "$work/p.log" "OUT_OF_ORDER_SEQUENCE_NUMBER x2"
+
+# DUPLICATE_SEQUENCE_NUMBER means the broker has the batch already: success.
+t=$(uniq_topic dup-seq)
+topic_create "$t" 6
+mock "errors Produce DUPLICATE_SEQUENCE_NUMBER 1"
+produce_paced "$t" "$work/p.log"
+check "DUPLICATE_SEQUENCE_NUMBER: every record reported acked" grep -q " $N acked, 0 failed" "$work/p.log"
+
+# Without idempotence, max.in.flight.requests.per.connection=1 keeps order across retries.
+t=$(uniq_topic inflight1)
+topic_create "$t" 6
+mock "errors Produce NOT_LEADER_OR_FOLLOWER 8"
+produce_paced "$t" "$work/p.log" -X enable.idempotence=false -X max.in.flight.requests.per.connection=1
+expect_exactly_once "$t" "$work/p.log" "in-flight 1, no idempotence"
+
 # Leadership moves while records flow.
 t=$(uniq_topic leader-move)
 topic_create "$t" 6
@@ -60,7 +90,7 @@ sleep 0.3; mock "down 1"; sleep 0.5; mock "up 1"
 wait $pid
 expect_exactly_once "$t" "$work/p.log" "broker 1 down then up"
 
-# RTT past request.timeout.ms: requests to broker 2 time out and are retried.
+# RTT past request.timeout.ms: requests to one broker time out and are retried.
 # The mock appends a request before delaying its answer and checks sequence
 # numbers only for transactional producers, so a retried request it already
 # appended shows up twice here; a broker that checks sequences (Kafka) drops
@@ -68,13 +98,14 @@ expect_exactly_once "$t" "$work/p.log" "broker 1 down then up"
 # Asserted: nothing lost, order of first appearance kept, retries happened.
 t=$(uniq_topic rtt)
 topic_create "$t" 6
-# Four seconds of traffic; the RTT arrives mid-stream (the mock may take up
+# Eight seconds of traffic; the RTT arrives mid-stream (the mock may take up
 # to a second to apply a command) and leaves before the end.
-paced "$work/in.txt" 500 0.1 | "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t' "${PROPS[@]}" \
+paced "$work/in.txt" 250 0.1 | "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t' "${PROPS[@]}" \
   -X request.timeout.ms=1000 -X delivery.timeout.ms=60000 2>"$work/p.log" &
 pid=$!
-sleep 0.5; mock "rtt 2 1500"
-sleep 3; mock "rtt 2 0"
+slow=$(leader_of "$t" 0) # the mock places leaders at random: pick one that leads
+sleep 0.5; mock "rtt ${slow:-1} 1500"
+sleep 5; mock "rtt ${slow:-1} 0"
 wait $pid
 check "rtt past request.timeout.ms: all $N acked" grep -q " $N acked, 0 failed" "$work/p.log"
 check "rtt past request.timeout.ms: timed-out requests were retried" grep -qE "[1-9][0-9]* batches retried" "$work/p.log"
