@@ -87,6 +87,7 @@ typedef struct kp_sender {
     int pid_failures;
 
     kp_inflight *inflight_head;  /* Produce requests awaiting an answer */
+    int64_t expiry_scan_due_us;  /* no delivery timeout can fire before this */
 
     _Atomic int metadata_wanted; /* set by other threads: new topic to look up */
     _Atomic int closing;         /* graceful: drain everything, then stop */

@@ -265,6 +265,10 @@ void kp_sender_produce_cb(kp_request *req, int err, const char *reason, kp_reade
 
 int64_t kp_sender_expire(kp_sender *s, int64_t now_us) {
     int64_t timeout = KP_MS(s->conf->delivery_timeout_ms), next = INT64_MAX;
+    /* No batch can expire before the earliest deadline the last scan saw, nor
+     * before a batch created after that scan could: skip the walk until then
+     * (Java's nextBatchExpiryTimeMs). */
+    if (now_us < s->expiry_scan_due_us) return s->expiry_scan_due_us;
     char why[256];
     for (kp_topic *t = kp_accumulator_topics(s->acc); t; t = t->next) {
         int32_t n = atomic_load(&t->partition_count);
@@ -308,6 +312,8 @@ int64_t kp_sender_expire(kp_sender *s, int64_t now_us) {
             }
         }
     }
+    if (now_us + timeout < next) next = now_us + timeout;
+    s->expiry_scan_due_us = next;
     return next;
 }
 
