@@ -245,7 +245,9 @@ int kp_cli_produce(int argc, char **argv) {
                 fprintf(stderr, "kprod produce: %s:%llu: not sent: %s\n", st.files[f],
                         (unsigned long long)lineno, err);
                 rejected++;
-                if (e == KP_ERR__DESTROY || e == KP_ERR__FATAL || e == KP_ERR__UNKNOWN_TOPIC) break;
+                if (e == KP_ERR__DESTROY || e == KP_ERR__FATAL || e == KP_ERR__UNKNOWN_TOPIC ||
+                    e == KP_ERR__ALL_BROKERS_DOWN || (e > 0 && e != KP_ERR_MESSAGE_TOO_LARGE))
+                    break; /* every later record would fail the same way */
                 continue;
             }
             sent++;

@@ -141,6 +141,7 @@ static void start_connect(kp_client *c, kp_node *n, int64_t now_us) {
                                                  c->conf->reconnect_backoff_max_ms, n->failures);
         snprintf(n->last_error, sizeof n->last_error, "%s", err);
         KP_LOG_INFO("%s", err);
+        if (c->events.on_node_closed) c->events.on_node_closed(n, err, c->events.ud);
     }
 }
 

@@ -213,6 +213,14 @@ static int topic_ready(kp_producer *p, kp_topic *t, int64_t deadline_us, char *e
         return KP_ERR__FATAL;
     }
     if (atomic_load(&t->partition_count) == 0) {
+        char why[256];
+        if (!kp_sender_reachability(&p->sender, why, sizeof why)) {
+            snprintf(errstr, errlen,
+                     "no broker reachable at bootstrap.servers=%s within max.block.ms=%lld ms "
+                     "(last error: %s)",
+                     p->conf->bootstrap_servers, (long long)p->conf->max_block_ms, why);
+            return KP_ERR__ALL_BROKERS_DOWN;
+        }
         snprintf(errstr, errlen, "topic '%s' not present in metadata after max.block.ms=%lld ms",
                  t->name, (long long)p->conf->max_block_ms);
         return KP_ERR__UNKNOWN_TOPIC;

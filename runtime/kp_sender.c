@@ -12,15 +12,26 @@
 
 static void node_ready_cb(kp_node *n, void *ud) {
     (void)n;
-    (void)ud; /* the loop iterates after any I/O; prepare re-runs the sender */
+    kp_sender *s = ud;
+    atomic_store(&s->ever_ready, 1);
+    /* Nothing else: the loop iterates after any I/O and prepare re-runs the sender. */
 }
 
 static void node_closed_cb(kp_node *n, const char *reason, void *ud) {
     (void)n;
-    (void)reason;
     kp_sender *s = ud;
+    pthread_mutex_lock(&s->conn_error_lock);
+    snprintf(s->conn_error, sizeof s->conn_error, "%s", reason ? reason : "connection closed");
+    pthread_mutex_unlock(&s->conn_error_lock);
     /* A lost connection may mean a leader moved (Java requests an update). */
     if (s->client && kp_client_has_brokers(s->client)) kp_sender_request_metadata(s);
+}
+
+int kp_sender_reachability(kp_sender *s, char *last_error, size_t len) {
+    pthread_mutex_lock(&s->conn_error_lock);
+    snprintf(last_error, len, "%s", s->conn_error[0] ? s->conn_error : "no answer yet");
+    pthread_mutex_unlock(&s->conn_error_lock);
+    return atomic_load(&s->ever_ready);
 }
 
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
@@ -67,6 +78,7 @@ int kp_sender_init(kp_sender *s, const kp_conf *conf, kp_accumulator *acc,
      * still fill the connection's in-flight slots. */
     s->per_partition_in_flight =
         (conf->max_in_flight_requests_per_connection == 1 || s->idempotent) ? 1 : 0;
+    pthread_mutex_init(&s->conn_error_lock, NULL);
     s->loop = ev_loop_new(EVFLAG_AUTO);
     if (!s->loop) {
         snprintf(errstr, errlen, "cannot create the sender's event loop");
@@ -102,6 +114,7 @@ void kp_sender_destroy(kp_sender *s) {
     kp_buf_free(&s->scratch);
     if (s->loop) ev_loop_destroy(s->loop);
     s->loop = NULL;
+    pthread_mutex_destroy(&s->conn_error_lock);
 }
 
 void kp_sender_wakeup(void *sender) {

@@ -89,6 +89,9 @@ typedef struct kp_sender {
     kp_inflight *inflight_head;  /* Produce requests awaiting an answer */
     int64_t expiry_scan_due_us;  /* no delivery timeout can fire before this */
 
+    _Atomic int ever_ready;      /* some broker connection got past ApiVersions */
+    pthread_mutex_t conn_error_lock;
+    char conn_error[256];        /* why the last connection failed */
     _Atomic int metadata_wanted; /* set by other threads: new topic to look up */
     _Atomic int closing;         /* graceful: drain everything, then stop */
     _Atomic int forced;          /* forced: fail what is left, stop now */
@@ -112,6 +115,9 @@ void kp_sender_wakeup(void *sender);
 void kp_sender_want_metadata(kp_sender *s);
 /* Thread-safe: asks for a graceful stop (drain everything) or a forced one. */
 void kp_sender_initiate_close(kp_sender *s, int force);
+/* Thread-safe: 1 once any broker answered, else 0; last_error gets the
+ * latest connection failure (for "no broker reachable" messages). */
+int kp_sender_reachability(kp_sender *s, char *last_error, size_t len);
 /* Frees what init made; the thread must have exited. */
 void kp_sender_destroy(kp_sender *s);
 
