@@ -208,6 +208,19 @@ static int zstd_compress(kp_compressor *c, int level, const uint8_t *in, size_t 
     return 0;
 }
 
+/* Ends a compress/decompress call: an out-of-memory buffer is a failure, and
+ * on failure the caller's buffer is put back as it was before the call
+ * (everything before `start` is intact). */
+static int finish_output(kp_codec codec, int rc, kp_buf *out, size_t start, int start_oom,
+                         char *errstr, size_t errlen) {
+    if (rc == 0 && !kp_buf_ok(out)) rc = kp_fail(errstr, errlen, "%s: out of memory", kp_codec_name(codec));
+    if (rc) {
+        out->len = start;
+        out->oom = start_oom;
+    }
+    return rc;
+}
+
 int kp_compress(kp_compressor *c, kp_codec codec, int level, const void *in, size_t inlen, kp_buf *out,
                 char *errstr, size_t errlen) {
     size_t start = out->len;
@@ -229,14 +242,7 @@ int kp_compress(kp_compressor *c, kp_codec codec, int level, const void *in, siz
     case KP_CODEC_ZSTD: rc = zstd_compress(c, lib_level, in, inlen, out, errstr, errlen); break;
     default: rc = kp_fail(errstr, errlen, "unknown compression codec %d", (int)codec); break;
     }
-    if (rc == 0 && !kp_buf_ok(out)) rc = kp_fail(errstr, errlen, "%s: out of memory", kp_codec_name(codec));
-    if (rc) {
-        /* Everything before `start` is intact, so the caller's buffer is
-         * usable again once our partial output is dropped. */
-        out->len = start;
-        out->oom = start_oom;
-    }
-    return rc;
+    return finish_output(codec, rc, out, start, start_oom, errstr, errlen);
 }
 
 /* ---- decompression ---- */
@@ -440,10 +446,5 @@ int kp_decompress(kp_compressor *c, kp_codec codec, const void *in, size_t inlen
     case KP_CODEC_ZSTD: rc = zstd_decompress(c, in, inlen, &w, errstr, errlen); break;
     default: rc = kp_fail(errstr, errlen, "unknown compression codec %d", (int)codec); break;
     }
-    if (rc == 0 && !kp_buf_ok(out)) rc = kp_fail(errstr, errlen, "%s: out of memory", kp_codec_name(codec));
-    if (rc) {
-        out->len = start;
-        out->oom = start_oom;
-    }
-    return rc;
+    return finish_output(codec, rc, out, start, start_oom, errstr, errlen);
 }

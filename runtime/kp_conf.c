@@ -1,6 +1,8 @@
 /* kp_conf.c — producer property table, text parsing, Java-style cross-checks and the Markdown dump. */
 #include "kp_conf.h"
 
+#include "kp_err.h"
+
 #include "kp_partitioner.h"
 
 #include <ctype.h>
@@ -147,15 +149,6 @@ _Static_assert(KP_CONF_NPROPS <= 8 * sizeof(((kp_conf *)0)->user_set),
 
 /* ---- errstr helpers ---- */
 
-static int fail(char *errstr, size_t errlen, const char *fmt, ...) {
-    if (errstr && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Appends to buf, putting `sep` between entries; silently truncates. */
 static void append(char *buf, size_t cap, const char *sep, const char *fmt, ...) {
@@ -216,8 +209,8 @@ static int unknown_property(const char *name, char *errstr, size_t errlen) {
             best = kp_conf_props[i].name;
         }
     }
-    if (best) return fail(errstr, errlen, "unknown property '%s'; did you mean '%s'?", name, best);
-    return fail(errstr, errlen, "unknown property '%s'", name);
+    if (best) return kp_fail(errstr, errlen, "unknown property '%s'; did you mean '%s'?", name, best);
+    return kp_fail(errstr, errlen, "unknown property '%s'", name);
 }
 
 /* ---- bootstrap.servers ---- */
@@ -248,7 +241,7 @@ static int parse_broker(const char *entry, const char *end, char *host, size_t h
     const char *scheme_end = strstr(entry, "://");
     if (scheme_end && scheme_end < end) { /* Java and librdkafka accept a listener prefix */
         if (scheme_end - entry != 9 || strncasecmp(entry, "PLAINTEXT", 9) != 0)
-            return fail(errstr, errlen,
+            return kp_fail(errstr, errlen,
                         "property 'bootstrap.servers' entry '%.*s': only plaintext connections are supported", n,
                         entry);
         s = scheme_end + 3;
@@ -258,7 +251,7 @@ static int parse_broker(const char *entry, const char *end, char *host, size_t h
         host_start = s + 1;
         host_end = memchr(host_start, ']', (size_t)(end - host_start));
         if (!host_end || host_end + 1 >= end || host_end[1] != ':')
-            return fail(errstr, errlen, "property 'bootstrap.servers' has a bad entry '%.*s' (expected [ipv6]:port)",
+            return kp_fail(errstr, errlen, "property 'bootstrap.servers' has a bad entry '%.*s' (expected [ipv6]:port)",
                         n, entry);
         colon = host_end + 1;
     } else {
@@ -267,28 +260,28 @@ static int parse_broker(const char *entry, const char *end, char *host, size_t h
         for (const char *p = s; p < end; p++)
             if (*p == ':') colon = p;
         if (!colon)
-            return fail(errstr, errlen,
+            return kp_fail(errstr, errlen,
                         "property 'bootstrap.servers' has an entry '%.*s' without a port (expected host:port)", n,
                         entry);
         host_end = colon;
         if (memchr(s, ':', (size_t)(colon - s)))
-            return fail(errstr, errlen,
+            return kp_fail(errstr, errlen,
                         "property 'bootstrap.servers' entry '%.*s': put IPv6 addresses in brackets, "
                         "e.g. [::1]:9092",
                         n, entry);
     }
     if (host_end == host_start)
-        return fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has no host", n, entry);
+        return kp_fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has no host", n, entry);
     for (const char *p = host_start; p < host_end; p++)
         if (!host_char(*p, bracketed))
-            return fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has a bad host character '%c'",
+            return kp_fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has a bad host character '%c'",
                         n, entry, *p);
     if (parse_port(colon + 1, end, port))
-        return fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' needs a port between 1 and 65535",
+        return kp_fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' needs a port between 1 and 65535",
                     n, entry);
     size_t hl = (size_t)(host_end - host_start);
     if (hl >= hostlen)
-        return fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has a host that is too long", n,
+        return kp_fail(errstr, errlen, "property 'bootstrap.servers' entry '%.*s' has a host that is too long", n,
                     entry);
     memcpy(host, host_start, hl);
     host[hl] = '\0';
@@ -304,12 +297,12 @@ int kp_conf_next_broker(const char **cursor, char *host, size_t hostlen, int *po
     if (!end) end = p + strlen(p);
     const char *last = end;
     while (last > p && isspace((unsigned char)last[-1])) last--;
-    if (last == p) return fail(errstr, errlen, "property 'bootstrap.servers' has an empty entry");
+    if (last == p) return kp_fail(errstr, errlen, "property 'bootstrap.servers' has an empty entry");
     if (parse_broker(p, last, host, hostlen, port, errstr, errlen)) return -1;
     if (*end == ',') {
         const char *q = end + 1;
         while (isspace((unsigned char)*q)) q++;
-        if (!*q) return fail(errstr, errlen, "property 'bootstrap.servers' ends with ','");
+        if (!*q) return kp_fail(errstr, errlen, "property 'bootstrap.servers' ends with ','");
         end++;
     }
     *cursor = end;
@@ -326,12 +319,12 @@ static int check_broker_list(const char *list, char *errstr, size_t errlen) {
         for (int i = 0; i < count; i++) {
             kp_conf_next_broker(&prev, other, sizeof other, &other_port, NULL, 0);
             if (other_port == port && strcasecmp(other, host) == 0)
-                return fail(errstr, errlen, "property 'bootstrap.servers' lists %s:%d twice", host, port);
+                return kp_fail(errstr, errlen, "property 'bootstrap.servers' lists %s:%d twice", host, port);
         }
         count++;
     }
     if (rc < 0) return -1;
-    if (count == 0) return fail(errstr, errlen, "property 'bootstrap.servers' needs at least one host:port");
+    if (count == 0) return kp_fail(errstr, errlen, "property 'bootstrap.servers' needs at least one host:port");
     return 0;
 }
 
@@ -344,12 +337,12 @@ typedef struct kp_conf_value {
 
 static int range_error(const kp_conf_prop *p, const char *text, char *errstr, size_t errlen) {
     if (p->flags & KP_CONF_MINUS_ONE_DEFAULT)
-        return fail(errstr, errlen,
+        return kp_fail(errstr, errlen,
                     "property '%s' must be between %" PRId64 " and %" PRId64 " (or -1 for the codec default), got %s",
                     p->name, p->min, p->max, text);
     if (p->max == INT64_MAX)
-        return fail(errstr, errlen, "property '%s' must be at least %" PRId64 ", got %s", p->name, p->min, text);
-    return fail(errstr, errlen, "property '%s' must be between %" PRId64 " and %" PRId64 ", got %s", p->name,
+        return kp_fail(errstr, errlen, "property '%s' must be at least %" PRId64 ", got %s", p->name, p->min, text);
+    return kp_fail(errstr, errlen, "property '%s' must be between %" PRId64 " and %" PRId64 ", got %s", p->name,
                 p->min, p->max, text);
 }
 
@@ -362,7 +355,7 @@ static int parse_number(const kp_conf_prop *p, const char *text, int64_t *out, c
                                                                  isdigit((unsigned char)text[1]));
         size_t nl = strlen(p->name);
         int is_duration = nl > 3 && strcmp(p->name + nl - 3, ".ms") == 0;
-        return fail(errstr, errlen, "property '%s' expects an integer, got '%s'%s", p->name, text,
+        return kp_fail(errstr, errlen, "property '%s' expects an integer, got '%s'%s", p->name, text,
                     looks_numeric && is_duration ? " (durations are plain milliseconds)" : "");
     }
     if (errno == ERANGE) return range_error(p, text, errstr, errlen);
@@ -382,7 +375,7 @@ static int parse_choice(const kp_conf_prop *p, const char *text, int64_t *out, c
         size_t used = strlen(names);
         snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", c->name);
     }
-    return fail(errstr, errlen, "property '%s' must be one of %s; got '%s'", p->name, names, text);
+    return kp_fail(errstr, errlen, "property '%s' must be one of %s; got '%s'", p->name, names, text);
 }
 
 /* Parses trimmed `text` (NULL = no value, only for text properties) into *v. */
@@ -396,7 +389,7 @@ static int parse_value(const kp_conf_prop *p, const char *text, kp_conf_value *v
     case KP_CONF_BOOL:
         if (strcasecmp(text, "true") == 0) v->num = 1;
         else if (strcasecmp(text, "false") == 0) v->num = 0;
-        else return fail(errstr, errlen, "property '%s' expects true or false, got '%s'", p->name, text);
+        else return kp_fail(errstr, errlen, "property '%s' expects true or false, got '%s'", p->name, text);
         return 0;
     case KP_CONF_ENUM:
         return parse_choice(p, text, &v->num, errstr, errlen);
@@ -404,10 +397,10 @@ static int parse_value(const kp_conf_prop *p, const char *text, kp_conf_value *v
         if (text && check_broker_list(text, errstr, errlen)) return -1;
         /* fall through */
     case KP_CONF_STRING:
-        if (text && !(v->str = strdup(text))) return fail(errstr, errlen, "out of memory setting '%s'", p->name);
+        if (text && !(v->str = strdup(text))) return kp_fail(errstr, errlen, "out of memory setting '%s'", p->name);
         return 0;
     }
-    return fail(errstr, errlen, "property '%s' has an unknown type", p->name);
+    return kp_fail(errstr, errlen, "property '%s' has an unknown type", p->name);
 }
 
 static void store_value(kp_conf *conf, const kp_conf_prop *p, kp_conf_value *v) {
@@ -428,7 +421,7 @@ static void store_value(kp_conf *conf, const kp_conf_prop *p, kp_conf_value *v) 
 
 static int set_default(kp_conf *conf, const kp_conf_prop *p, char *errstr, size_t errlen) {
     kp_conf_value v;
-    if (!p->def && !is_text(p)) return fail(errstr, errlen, "property '%s' has no default", p->name);
+    if (!p->def && !is_text(p)) return kp_fail(errstr, errlen, "property '%s' has no default", p->name);
     if (parse_value(p, p->def, &v, errstr, errlen)) return -1;
     store_value(conf, p, &v);
     return 0;
@@ -483,14 +476,14 @@ int kp_conf_set(kp_conf *conf, const char *name, const char *value, char *errstr
         return 0;
     }
     if (p->flags & KP_CONF_UNSUPPORTED)
-        return fail(errstr, errlen, "property '%s' is not supported yet: kprod has no transactions; remove it",
+        return kp_fail(errstr, errlen, "property '%s' is not supported yet: kprod has no transactions; remove it",
                     p->name);
 
     while (isspace((unsigned char)*value)) value++;
     size_t len = strlen(value);
     while (len && isspace((unsigned char)value[len - 1])) len--;
     char *text = strndup(value, len);
-    if (!text) return fail(errstr, errlen, "out of memory setting '%s'", p->name);
+    if (!text) return kp_fail(errstr, errlen, "out of memory setting '%s'", p->name);
 
     kp_conf_value v;
     int rc = parse_value(p, text, &v, errstr, errlen);
@@ -505,12 +498,12 @@ int kp_conf_set_line(kp_conf *conf, const char *line, char *errstr, size_t errle
     while (isspace((unsigned char)*line)) line++;
     if (!*line || *line == '#') return 0;
     const char *eq = strchr(line, '=');
-    if (!eq) return fail(errstr, errlen, "expected key=value, got '%s'", line);
+    if (!eq) return kp_fail(errstr, errlen, "expected key=value, got '%s'", line);
     size_t klen = (size_t)(eq - line);
     while (klen && isspace((unsigned char)line[klen - 1])) klen--;
     char key[128];
-    if (klen == 0) return fail(errstr, errlen, "expected key=value, got '%s' (no key)", line);
-    if (klen >= sizeof key) return fail(errstr, errlen, "unknown property '%.*s'", (int)klen, line);
+    if (klen == 0) return kp_fail(errstr, errlen, "expected key=value, got '%s' (no key)", line);
+    if (klen >= sizeof key) return kp_fail(errstr, errlen, "unknown property '%.*s'", (int)klen, line);
     memcpy(key, line, klen);
     key[klen] = '\0';
     return kp_conf_set(conf, key, eq + 1, errstr, errlen);
@@ -572,10 +565,10 @@ static int validate_compression(kp_conf *conf, char *errstr, size_t errlen) {
     int32_t *codec_level = field_of(conf, p);
     const char *codec = choice_name(find_prop("compression.type", NULL), conf->compression_type);
     if (is_set_by_user(conf, p->name) && *codec_level != level)
-        return fail(errstr, errlen, "compression.level=%" PRId32 " conflicts with %s=%" PRId32 "; set only one",
+        return kp_fail(errstr, errlen, "compression.level=%" PRId32 " conflicts with %s=%" PRId32 "; set only one",
                     level, p->name, *codec_level);
     if (level < p->min || level > p->max)
-        return fail(errstr, errlen,
+        return kp_fail(errstr, errlen,
                     "compression.level=%" PRId32 " is out of range for compression.type=%s: must be between %" PRId64
                     " and %" PRId64 " (-1 for the codec default)",
                     level, codec, p->min, p->max);
@@ -600,19 +593,19 @@ static int validate_idempotence(kp_conf *conf, char *errstr, size_t errlen) {
     char why[160] = "";
     if (conf->retries == 0) {
         if (explicit_on)
-            return fail(errstr, errlen, "enable.idempotence=true requires retries > 0, got retries=0 "
+            return kp_fail(errstr, errlen, "enable.idempotence=true requires retries > 0, got retries=0 "
                                         "(or set enable.idempotence=false)");
         append(why, sizeof why, ", ", "retries=0");
     }
     if (conf->acks != -1) {
         if (explicit_on)
-            return fail(errstr, errlen, "enable.idempotence=true requires acks=all, got acks=%" PRId32
+            return kp_fail(errstr, errlen, "enable.idempotence=true requires acks=all, got acks=%" PRId32
                                         " (or set enable.idempotence=false)", conf->acks);
         append(why, sizeof why, ", ", "acks=%" PRId32, conf->acks);
     }
     if (inflight > 5) {
         if (explicit_on)
-            return fail(errstr, errlen, "enable.idempotence=true requires max.in.flight.requests.per.connection "
+            return kp_fail(errstr, errlen, "enable.idempotence=true requires max.in.flight.requests.per.connection "
                                         "<= 5, got %" PRId32 " (or set enable.idempotence=false)", inflight);
         append(why, sizeof why, ", ", "max.in.flight.requests.per.connection=%" PRId32, inflight);
     }
@@ -629,7 +622,7 @@ static int validate_delivery_timeout(kp_conf *conf, char *errstr, size_t errlen)
     if (minimum > INT32_MAX) minimum = INT32_MAX;
     if (conf->delivery_timeout_ms >= minimum) return 0;
     if (is_set_by_user(conf, "delivery.timeout.ms"))
-        return fail(errstr, errlen,
+        return kp_fail(errstr, errlen,
                     "delivery.timeout.ms=%" PRId32 " must be at least linger.ms + request.timeout.ms (%" PRId64
                     " + %" PRId32 " = %" PRId64 ")",
                     conf->delivery_timeout_ms, linger, conf->request_timeout_ms, minimum);
@@ -641,7 +634,7 @@ static int validate_delivery_timeout(kp_conf *conf, char *errstr, size_t errlen)
 int kp_conf_validate(kp_conf *conf, char *errstr, size_t errlen) {
     if (errstr && errlen) errstr[0] = '\0';
     if (conf->transactional_id)
-        return fail(errstr, errlen, "property 'transactional.id' is not supported yet: kprod has no transactions");
+        return kp_fail(errstr, errlen, "property 'transactional.id' is not supported yet: kprod has no transactions");
     if (validate_compression(conf, errstr, errlen)) return -1;
 
     if (is_set_by_user(conf, "reconnect.backoff.ms") && !is_set_by_user(conf, "reconnect.backoff.max.ms"))
