@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 int kp_cli_produce(int argc, char **argv);
+int kp_cli_config(int argc, char **argv);
 int kp_cli_run(int argc, char **argv);
 
 /* Parses a decimal integer in [min, max]; 0 or -1. */

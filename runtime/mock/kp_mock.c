@@ -38,7 +38,7 @@ static int kp_mock_signal_pipe[2] = {-1, -1};
 
 static void kp_mock_usage(FILE *out) {
     fprintf(out,
-            "Usage: kprod mock [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... "
+            "usage: kprod mock [--brokers N] [--topic NAME:PARTITIONS[:REPLICATION]]... "
             "[--verbose] [--help]\n"
             "Runs a librdkafka %s mock cluster (default %d brokers) on 127.0.0.1.\n"
             "The first stdout line is its bootstrap list; control commands are then read\n"
