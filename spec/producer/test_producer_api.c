@@ -1,0 +1,226 @@
+/* test_producer_api.c — the public C API (kp_producer.h) against an in-process
+ * mock cluster: validation at creation, sends from many threads with exactly
+ * one callback each, flush, buffer.memory without blocking, graceful and
+ * forced close. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_err.h"
+#include "kp_mock_cluster.h"
+#include "kp_producer.h"
+#include "kp_test.h"
+
+static kp_mock_cluster *cluster;
+static char err[512];
+
+static kp_producer *make(const char *const *props) {
+    kp_conf *conf = kp_conf_new();
+    kp_conf_set(conf, "bootstrap.servers", kp_mock_cluster_bootstraps(cluster), err, sizeof err);
+    for (; props && *props; props += 2)
+        if (kp_conf_set(conf, props[0], props[1], err, sizeof err)) fprintf(stderr, "%s\n", err);
+    kp_producer *p = kp_producer_new(conf, err, sizeof err);
+    if (!p) fprintf(stderr, "kp_producer_new: %s\n", err);
+    return p;
+}
+
+static void test_bad_configuration(void) {
+    kp_conf *conf = kp_conf_new();
+    KP_CHECK(kp_conf_set(conf, "linger.ms", "-5", err, sizeof err) != 0);
+    KP_CHECK(strstr(err, "linger.ms") != NULL);
+    kp_conf_set(conf, "bootstrap.servers", kp_mock_cluster_bootstraps(cluster), err, sizeof err);
+    kp_conf_set(conf, "acks", "1", err, sizeof err);
+    kp_conf_set(conf, "enable.idempotence", "true", err, sizeof err);
+    KP_CHECK(kp_producer_new(conf, err, sizeof err) == NULL); /* conf is freed either way */
+    KP_CHECK(strstr(err, "enable.idempotence") && strstr(err, "acks"));
+    KP_CHECK(kp_producer_new(kp_conf_new(), err, sizeof err) == NULL);
+    KP_CHECK(strstr(err, "bootstrap.servers") != NULL);
+}
+
+/* ---- many senders ---- */
+
+#define THREADS 4
+#define PER_THREAD 25000
+static _Atomic int calls[THREADS * PER_THREAD];
+static _Atomic int errors_seen;
+
+static void count_delivery(const kp_delivery_report *r, void *opaque) {
+    intptr_t id = (intptr_t)opaque;
+    atomic_fetch_add(&calls[id], 1);
+    if (r->err || r->offset < 0) atomic_fetch_add(&errors_seen, 1);
+}
+
+typedef struct sender_arg {
+    kp_producer *p;
+    int thread;
+    int rc;
+} sender_arg;
+
+static void *sender(void *arg) {
+    sender_arg *a = arg;
+    char key[32], e[256];
+    for (int i = 0; i < PER_THREAD; i++) {
+        intptr_t id = (intptr_t)a->thread * PER_THREAD + i;
+        int kl = snprintf(key, sizeof key, "k%ld", (long)id);
+        int rc = kp_producer_send(a->p, "threads", KP_PARTITION_ANY, key, kl, "v", 1, NULL, 0, 0,
+                                  count_delivery, (void *)id, e, sizeof e);
+        if (rc) a->rc = rc;
+        if (i % 1000 == 0) kp_producer_poll(a->p, 0);
+    }
+    return NULL;
+}
+
+static void test_threads_each_record_reported_once(void) {
+    static const char *const props[] = {"linger.ms", "2", NULL};
+    kp_producer *p = make(props);
+    KP_CHECK(p != NULL);
+    if (!p) return;
+    pthread_t t[THREADS];
+    sender_arg args[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (sender_arg){p, i, 0};
+        pthread_create(&t[i], NULL, sender, &args[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        KP_CHECK_INT(args[i].rc, 0);
+    }
+    KP_CHECK_INT(kp_producer_flush(p, 30000), 0);
+    KP_CHECK_INT(kp_producer_outstanding(p), 0);
+    int once = 0;
+    for (int i = 0; i < THREADS * PER_THREAD; i++) once += atomic_load(&calls[i]) == 1;
+    KP_CHECK_INT(once, THREADS * PER_THREAD);
+    KP_CHECK_INT(atomic_load(&errors_seen), 0);
+    kp_metrics m;
+    kp_producer_metrics(p, &m);
+    KP_CHECK_INT(m.records_sent, THREADS * PER_THREAD);
+    KP_CHECK_INT(m.records_acked, THREADS * PER_THREAD);
+    KP_CHECK_INT(m.records_failed, 0);
+    KP_CHECK(m.batches_sent > 0 && m.bytes_sent > 0 && m.requests > 0);
+    KP_CHECK_INT(kp_producer_close(p, 10000), 0);
+}
+
+/* ---- outcomes with the brokers down ---- */
+
+static _Atomic int failed_with[4];
+
+static void record_error(const kp_delivery_report *r, void *opaque) {
+    (void)opaque;
+    if (r->err == KP_ERR__DESTROY) atomic_fetch_add(&failed_with[0], 1);
+    else if (r->err == KP_ERR__MSG_TIMED_OUT) atomic_fetch_add(&failed_with[1], 1);
+    else if (r->err == 0) atomic_fetch_add(&failed_with[2], 1);
+    else atomic_fetch_add(&failed_with[3], 1);
+}
+
+static void reset_counts(void) {
+    for (int i = 0; i < 4; i++) atomic_store(&failed_with[i], 0);
+}
+
+/* Metadata first (one delivered record), then every broker down. */
+static kp_producer *producer_then_down(const char *const *props, const char *topic) {
+    kp_producer *p = make(props);
+    if (!p) return NULL;
+    char e[256];
+    /* Waits for metadata explicitly: max.block.ms may be 0 here. */
+    KP_CHECK(kp_producer_partition_count(p, topic, 5000) > 0);
+    KP_CHECK_INT(kp_producer_send(p, topic, 0, NULL, 0, "x", 1, NULL, 0, 0, record_error, NULL,
+                                  e, sizeof e), 0);
+    KP_CHECK_INT(kp_producer_flush(p, 10000), 0);
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "down all", e, sizeof e), 0);
+    return p;
+}
+
+static void test_buffer_full_without_blocking(void) {
+    static const char *const props[] = {"buffer.memory", "65536", "batch.size", "16384",
+                                        "max.block.ms", "0", "linger.ms", "0", NULL};
+    reset_counts();
+    kp_producer *p = producer_then_down(props, "bufmem");
+    if (!p) return;
+    char value[1000], e[256];
+    memset(value, 'v', sizeof value);
+    int accepted = 0, full = 0;
+    for (int i = 0; i < 200; i++) {
+        int rc = kp_producer_send(p, "bufmem", 0, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                  record_error, NULL, e, sizeof e);
+        if (rc == 0) accepted++;
+        else if (rc == KP_ERR__QUEUE_FULL && strstr(e, "buffer.memory")) full++;
+    }
+    KP_CHECK(accepted > 0 && accepted < 200);
+    KP_CHECK_INT(full, 200 - accepted);
+    /* Forced close: every accepted record is reported, as _DESTROY. */
+    KP_CHECK_INT(kp_producer_close(p, 0), KP_ERR__DESTROY);
+    KP_CHECK_INT(atomic_load(&failed_with[0]), accepted);
+    KP_CHECK_INT(atomic_load(&failed_with[2]), 1); /* the record sent before the outage */
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "up all", e, sizeof e), 0);
+}
+
+static void test_delivery_timeout(void) {
+    static const char *const props[] = {"delivery.timeout.ms", "1500", "request.timeout.ms", "1000",
+                                        "linger.ms", "0", NULL};
+    reset_counts();
+    kp_producer *p = producer_then_down(props, "expiry");
+    if (!p) return;
+    char e[256];
+    for (int i = 0; i < 50; i++)
+        kp_producer_send(p, "expiry", i % 2, NULL, 0, "late", 4, NULL, 0, 0, record_error, NULL, e,
+                         sizeof e);
+    /* Every record fails with the delivery timeout, within it plus a margin. */
+    KP_CHECK_INT(kp_producer_flush(p, 3500), 0);
+    KP_CHECK_INT(atomic_load(&failed_with[1]), 50);
+    KP_CHECK_INT(kp_producer_close(p, 1000), 0);
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "up all", e, sizeof e), 0);
+}
+
+static void test_graceful_close_delivers(void) {
+    static const char *const props[] = {"linger.ms", "1000", NULL};
+    reset_counts();
+    kp_producer *p = make(props);
+    if (!p) return;
+    char e[256];
+    for (int i = 0; i < 1000; i++)
+        KP_CHECK_INT(kp_producer_send(p, "graceful", KP_PARTITION_ANY, "k", 1, "v", 1, NULL, 0, 0,
+                                      record_error, NULL, e, sizeof e), 0);
+    /* Close does not wait for linger.ms: it sends at once and reports all. */
+    KP_CHECK_INT(kp_producer_close(p, 5000), 0);
+    KP_CHECK_INT(atomic_load(&failed_with[2]), 1000);
+    KP_CHECK_INT(atomic_load(&failed_with[0]) + atomic_load(&failed_with[3]), 0);
+}
+
+static void test_send_errors(void) {
+    kp_producer *p = make(NULL);
+    if (!p) return;
+    char e[256];
+    KP_CHECK_INT(kp_producer_send(p, "", 0, NULL, 0, "v", 1, NULL, 0, 0, NULL, NULL, e, sizeof e),
+                 KP_ERR__INVALID_ARG);
+    KP_CHECK_INT(kp_producer_send(p, "errs", 99, NULL, 0, "v", 1, NULL, 0, 0, NULL, NULL, e, sizeof e),
+                 KP_ERR__UNKNOWN_PARTITION);
+    KP_CHECK(strstr(e, "partition 99") != NULL);
+    static char big[2 << 20];
+    KP_CHECK_INT(kp_producer_send(p, "errs", 0, NULL, 0, big, sizeof big, NULL, 0, 0, NULL, NULL, e,
+                                  sizeof e), KP_ERR_MESSAGE_TOO_LARGE);
+    KP_CHECK(strstr(e, "max.request.size") != NULL);
+    KP_CHECK_INT(kp_producer_close(p, 1000), 0);
+    KP_CHECK_INT(kp_producer_send(p = make(NULL), "errs", 0, NULL, 0, "v", 1, NULL, 0, 0, NULL, NULL,
+                                  e, sizeof e), 0);
+    kp_producer_stop_accepting(p);
+    KP_CHECK_INT(kp_producer_send(p, "errs", 0, NULL, 0, "v", 1, NULL, 0, 0, NULL, NULL, e, sizeof e),
+                 KP_ERR__DESTROY);
+    kp_producer_close(p, 1000);
+}
+
+int main(void) {
+    cluster = kp_mock_cluster_new(3, 0, err, sizeof err);
+    if (!cluster) {
+        fprintf(stderr, "cannot start the mock cluster: %s\n", err);
+        return 1;
+    }
+    KP_RUN(test_bad_configuration);
+    KP_RUN(test_threads_each_record_reported_once);
+    KP_RUN(test_send_errors);
+    KP_RUN(test_buffer_full_without_blocking);
+    KP_RUN(test_delivery_timeout);
+    KP_RUN(test_graceful_close_delivers);
+    kp_mock_cluster_destroy(cluster);
+    return kp_test_report();
+}
