@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_record_line.h"
 #include "kp_err.h"
 #include "kp_producer.h"
 #include "kp_time.h"
@@ -128,7 +129,13 @@ int kp_cli_produce(int argc, char **argv) {
             switch (a[1]) {
             case 'b': brokers = v; break;
             case 't': topic = v; break;
-            case 'K': delim = v; break;
+            case 'K':
+                if (!*v) {
+                    fprintf(stderr, "kprod produce: -K needs a non-empty delimiter\n");
+                    goto out;
+                }
+                delim = v;
+                break;
             case 'p':
                 if (kp_cli_parse_int(v, 0, INT32_MAX, &partition)) {
                     fprintf(stderr, "kprod produce: -p expects a partition number, got '%s'\n", v);
@@ -227,17 +234,15 @@ int kp_cli_produce(int argc, char **argv) {
         while (!interrupted && (n = getline(&line, &cap, in)) >= 0) {
             lineno++;
             if (n > 0 && line[n - 1] == '\n') line[--n] = 0;
-            const char *key = NULL, *value = line;
-            int32_t klen = 0, vlen = (int32_t)n;
-            if (delim) {
-                char *d = strstr(line, delim);
-                if (d) {
-                    key = line;
-                    klen = (int32_t)(d - line);
-                    value = d + strlen(delim);
-                    vlen = (int32_t)(n - (value - line));
-                }
+            kp_cli_record_line rec;
+            if (kp_cli_split_record_line(line, (size_t)n, delim, &rec)) {
+                fprintf(stderr, "kprod produce: %s:%llu: not sent: line of %zd bytes is longer "
+                        "than a record can be\n", st.files[f], (unsigned long long)lineno, n);
+                rejected++;
+                continue;
             }
+            const char *key = rec.key, *value = rec.value;
+            int32_t klen = rec.key_len, vlen = rec.value_len;
             void *opaque = (void *)(uintptr_t)(((uint64_t)f << LINE_BITS) | lineno);
             int e = kp_producer_send(p, topic, partition, key, klen, value, vlen, headers, nheaders,
                                      0, on_delivery, opaque, err, sizeof err);

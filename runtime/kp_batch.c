@@ -267,8 +267,13 @@ int kp_batch_reader_next(kp_batch_reader *r, kp_record_view *rec, char *errstr, 
     kp_reader_init(&body, rd->p, (size_t)len);
     kp_rd_skip(rd, (size_t)len);
     rec->attributes = kp_rd_i8(&body);
-    rec->timestamp = r->info.base_timestamp + kp_rd_varint(&body);
-    rec->offset = r->info.base_offset + kp_rd_varint(&body);
+    /* Deltas come from the wire: add them as Java's longs do (wrapping, never
+     * undefined), and hold the offset delta to its VARINT (int32) range. */
+    int64_t ts_delta = kp_rd_varint(&body);
+    int64_t off_delta = kp_rd_varint(&body);
+    if (off_delta < INT32_MIN || off_delta > INT32_MAX) goto bad;
+    rec->timestamp = (int64_t)((uint64_t)r->info.base_timestamp + (uint64_t)ts_delta);
+    rec->offset = (int64_t)((uint64_t)r->info.base_offset + (uint64_t)off_delta);
     int64_t kl = kp_rd_varint(&body);
     if (kl < -1 || kl > (int64_t)kp_rd_remaining(&body)) goto bad;
     rec->key.len = (int32_t)kl;

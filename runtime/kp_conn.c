@@ -195,7 +195,10 @@ static int flush_sendq(kp_conn *c, int64_t now_us) {
             kp_conn_close(c, "out of memory writing a request");
             return -1;
         }
-        ssize_t w = writev(c->fd, c->iov, n);
+        /* sendmsg with MSG_NOSIGNAL, not writev: a broker that hung up must
+         * cost this connection (EPIPE), never the process (SIGPIPE). */
+        struct msghdr msg = {.msg_iov = c->iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
             if (errno == EINTR) continue;

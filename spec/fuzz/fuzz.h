@@ -26,6 +26,12 @@ static inline _Noreturn void fuzz_fail(const char *file, int line, const char *c
     abort();
 }
 
+/* Flag bits of the inputs that seed_corpus.c writes too: fuzz_conn's first
+ * byte (NO_ACKS is a bit of a request byte) and fuzz_batch's. */
+enum { FUZZ_CONN_NEGOTIATE = 1, FUZZ_CONN_PEER_CLOSES = 2, FUZZ_CONN_CHECK_TIMEOUTS = 4 };
+enum { FUZZ_CONN_NO_ACKS = 4 };
+enum { FUZZ_BATCH_FIX_CRC = 1, FUZZ_BATCH_FIX_LENGTH = 2 };
+
 /* The APIs whose responses kprod reads, in the order a selector picks them. */
 static const int16_t fuzz_apis[] = {KP_API_PRODUCE, KP_API_METADATA, KP_API_API_VERSIONS,
                                     KP_API_INIT_PRODUCER_ID};
@@ -69,7 +75,9 @@ static inline unsigned fuzz_touch(const void *p, size_t n) {
     FUZZ_CHECK((count) >= 0 && ((count) == 0 || (ptr)), "an array has memory for its count")
 
 /* The same for a decoded string: it must be NUL-terminated in its memory. */
-static inline unsigned fuzz_touch_str(const char *s) { return s ? fuzz_touch(s, strlen(s) + 1) : 0; }
+static inline unsigned fuzz_touch_str(const char *s) {
+    return s ? fuzz_touch(s, strlen(s) + 1) : 0;
+}
 
 static inline unsigned fuzz_touch_node(const kp_proto_node *n) {
     FUZZ_CHECK(n->host != NULL, "a broker's host is never null");

@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kp_api_versions av;
     kp_proto_err err;
     int rc = kp_api_versions_response_decode(data, size, version, &av, &err);
-    if (!fuzz_decoded(rc, &err, size, !av.api_keys && !av.api_keys_count && !av.arena.head)) return 0;
+    if (!fuzz_decoded(rc, &err, size, !av.api_keys && !av.api_keys_count && !av.arena.head))
+        return 0;
     FUZZ_CHECK_ARRAY(av.api_keys, av.api_keys_count);
     FUZZ_CHECK(av.body_version >= -1 && av.body_version <= version,
                "the body is read as the request's version, v0 or no layout");

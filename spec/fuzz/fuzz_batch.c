@@ -10,8 +10,6 @@
 #include "kp_batch.h"
 #include "kp_crc32c.h"
 
-enum { FIX_CRC = 1, FIX_LENGTH = 2 };
-
 static kp_compressor *cz; /* reused across inputs, as the producer reuses one */
 
 static void put_be32(uint8_t *p, uint32_t v) {
@@ -26,7 +24,8 @@ static void put_be32(uint8_t *p, uint32_t v) {
 static size_t claimed_size(const uint8_t *buf, size_t len) {
     if (len < KP_BATCH_HEADER_SIZE) return 0;
     const uint8_t *l = buf + KP_BATCH_OFF_LENGTH;
-    uint32_t batch_length = (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3];
+    uint32_t batch_length =
+        (uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3];
     if (batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_OFF_LEADER_EPOCH ||
         batch_length > len - KP_BATCH_OFF_LEADER_EPOCH)
         return 0;
@@ -80,7 +79,8 @@ static size_t read_batch(uint8_t *buf, size_t len, size_t max_plain, int fix_crc
         check_headers(&rec);
     }
     FUZZ_CHECK(rc == 0 || (rc == -1 && err[0]), "a malformed record is reported");
-    FUZZ_CHECK(rc == -1 || r.next_index == r.info.records_count, "the end comes after every record");
+    FUZZ_CHECK(rc == -1 || r.next_index == r.info.records_count,
+               "the end comes after every record");
     kp_batch_reader_close(&r);
     return consumed;
 }
@@ -94,10 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) return 0;
     memcpy(buf, data + 1, len);
-    if ((flags & FIX_LENGTH) && len >= KP_BATCH_HEADER_SIZE)
+    if ((flags & FUZZ_BATCH_FIX_LENGTH) && len >= KP_BATCH_HEADER_SIZE)
         put_be32(buf + KP_BATCH_OFF_LENGTH, (uint32_t)(len - KP_BATCH_OFF_LEADER_EPOCH));
     for (size_t at = 0, n; at < len; at += n)
-        if (!(n = read_batch(buf + at, len - at, max_plain, flags & FIX_CRC))) break;
+        if (!(n = read_batch(buf + at, len - at, max_plain, flags & FUZZ_BATCH_FIX_CRC))) break;
     free(buf);
     return 0;
 }

@@ -8,13 +8,12 @@
  * message, since a library must not kill the process it lives in. Set
  * KPROD_FUZZ_IGNORE_SIGPIPE=1 to ignore SIGPIPE and fuzz past that.
  *
- * Input: byte 0 flags (bit 0 negotiate first; bit 1 the peer closes after
- * writing; bit 2 run the timeout check at the end; bits 3-4: 1-4 requests),
- * byte 1 the write size (0: all at once, else 1 << (n % 16) bytes a write),
- * one byte per request (fuzz_pick_api; bit 2 makes a Produce acks=0), then
- * the bytes the peer sends. Correlation ids count from 1 in the order the
+ * Input: byte 0 flags (bit 0 negotiate first; bit 1 the peer hangs up with
+ * its last bytes; bit 2 run the timeout check at the end; bits 3-4: 1-4
+ * requests), byte 1 the write size (0: all at once, else 1 << (n % 16) bytes
+ * a write), one byte per request (fuzz_pick_api; bit 2 makes a Produce
+ * acks=0), then the bytes the peer sends. Correlation ids count from 1 in the order the
  * requests go out, ApiVersions first when negotiating. */
-#include <errno.h>
 #include <ev.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -30,7 +29,6 @@
 #include "kp_proto_produce.h"
 #include "kp_time.h"
 
-enum { NEGOTIATE = 1, PEER_CLOSES = 2, CHECK_TIMEOUTS = 4, NO_ACKS = 4 };
 #define MAX_REQUESTS 4
 #define IDLE_ROUNDS 3 /* loop turns without progress before the run ends */
 
@@ -165,7 +163,7 @@ static void send_requests(harness *hs) {
         int16_t api_key, version;
         fuzz_pick_api(hs->specs[i], &api_key, &version);
         if (hs->negotiated && (version = kp_conn_api_version(c, api_key)) < 0) continue;
-        int no_acks = api_key == KP_API_PRODUCE && (hs->specs[i] & NO_ACKS);
+        int no_acks = api_key == KP_API_PRODUCE && (hs->specs[i] & FUZZ_CONN_NO_ACKS);
         kp_request *req = kp_request_new(request_cb, &hs->completed[i]);
         if (!req) abort();
         req->api_key = api_key;
@@ -211,16 +209,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&h, 0, sizeof h);
     h.specs = data + 2;
     h.nspecs = (int)nspecs;
-    h.negotiated = flags & NEGOTIATE;
+    h.negotiated = flags & FUZZ_CONN_NEGOTIATE;
     kp_conn_events events = {on_ready, on_closed, &h};
     kp_conn *c = &h.conn;
     kp_conn_init(c, loop, 1, "fuzz-broker", 9092, "kprod-fuzz", &events);
     c->fd = sv[0];
-    c->state = flags & NEGOTIATE ? KP_CONN_CONNECTING : KP_CONN_READY;
-    ev_io_init(&c->io, conn_io, sv[0], flags & NEGOTIATE ? EV_WRITE : EV_READ);
+    c->state = flags & FUZZ_CONN_NEGOTIATE ? KP_CONN_CONNECTING : KP_CONN_READY;
+    ev_io_init(&c->io, conn_io, sv[0], flags & FUZZ_CONN_NEGOTIATE ? EV_WRITE : EV_READ);
     c->io.data = c;
     ev_io_start(loop, &c->io);
-    if (!(flags & NEGOTIATE)) send_requests(&h);
+    if (!(flags & FUZZ_CONN_NEGOTIATE)) send_requests(&h);
 
     for (int idle = 0; c->fd >= 0 && idle < IDLE_ROUNDS;) {
         int progress = 0;
@@ -234,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         /* Closing with the last bytes still unread is a broker answering
          * and hanging up at once: the connection sees both together. */
-        if (off == inlen && (flags & PEER_CLOSES) && sv[1] >= 0) {
+        if (off == inlen && (flags & FUZZ_CONN_PEER_CLOSES) && sv[1] >= 0) {
             close(sv[1]);
             sv[1] = -1;
             progress = 1;
@@ -243,7 +241,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ev_run(loop, EVRUN_NOWAIT);
         idle = progress ? 0 : idle + 1;
     }
-    if (flags & CHECK_TIMEOUTS) kp_conn_check_timeouts(c, kp_now_us() + KP_MS(3600 * 1000));
+    if (flags & FUZZ_CONN_CHECK_TIMEOUTS)
+        kp_conn_check_timeouts(c, kp_now_us() + KP_MS(3600 * 1000));
     kp_conn_destroy(c);
     if (sv[1] >= 0) close(sv[1]);
 

@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kp_metadata_response m;
     kp_proto_err err;
     int rc = kp_metadata_response_decode(data, size, version, &m, &err);
-    if (!fuzz_decoded(rc, &err, size, !m.brokers && !m.topics && !m.cluster_id && !m.arena.head)) return 0;
+    if (!fuzz_decoded(rc, &err, size, !m.brokers && !m.topics && !m.cluster_id && !m.arena.head))
+        return 0;
     FUZZ_CHECK_ARRAY(m.brokers, m.brokers_count);
     for (int32_t i = 0; i < m.brokers_count; i++) fuzz_touch_node(&m.brokers[i]);
     fuzz_touch_str(m.cluster_id);

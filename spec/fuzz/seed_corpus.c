@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz.h"
 #include "kp_batch.h"
 #include "kp_compress.h"
-#include "kp_proto.h"
 
 static const char *out_dir;
 static int written, failed;
@@ -95,7 +95,8 @@ static void api_versions_body(kp_buf *b, int16_t v, int16_t error_code, int16_t 
     for (int32_t i = 0; i < n; i++) {
         kp_buf_i16(b, broker_apis[i][0]);
         kp_buf_i16(b, broker_apis[i][1]);
-        kp_buf_i16(b, broker_apis[i][0] == KP_API_API_VERSIONS ? max_api_versions : broker_apis[i][2]);
+        int is_api_versions = broker_apis[i][0] == KP_API_API_VERSIONS;
+        kp_buf_i16(b, is_api_versions ? max_api_versions : broker_apis[i][2]);
         w_tags(b, flex);
     }
     if (v >= 1) kp_buf_i32(b, 0); /* throttle_time_ms */
@@ -275,8 +276,8 @@ static void w_frame(kp_buf *b, int16_t api_key, int16_t v, int32_t correlation_i
 
 /* The byte fuzz_pick_api reads as api_key at version v. */
 static uint8_t api_selector(int16_t api_key, int16_t v) {
-    for (uint8_t i = 0; i < 4; i++)
-        if (apis[i].api_key == api_key) return (uint8_t)(i | version_selector(api_key, v) << 3);
+    for (uint8_t i = 0; i < sizeof fuzz_apis / sizeof *fuzz_apis; i++)
+        if (fuzz_apis[i] == api_key) return (uint8_t)(i | version_selector(api_key, v) << 3);
     return 0;
 }
 
@@ -303,7 +304,6 @@ static void header_seeds(void) {
 }
 
 /* fuzz_conn input: flags, write size, request selectors, then frames. */
-enum { NEGOTIATE = 1, PEER_CLOSES = 2, CHECK_TIMEOUTS = 4, NO_ACKS = 4 };
 
 static void conn_prefix(kp_buf *b, uint8_t flags, uint8_t write_size, const uint8_t *specs, int n) {
     kp_buf_reset(b);
@@ -322,7 +322,8 @@ static void ready_seed(kp_buf *b, const char *name, uint8_t flags, uint8_t write
                        const request *reqs, int n) {
     uint8_t specs[4];
     for (int i = 0; i < n; i++)
-        specs[i] = (uint8_t)(api_selector(reqs[i].api_key, reqs[i].v) | (reqs[i].no_acks ? NO_ACKS : 0));
+        specs[i] = (uint8_t)(api_selector(reqs[i].api_key, reqs[i].v) |
+                             (reqs[i].no_acks ? FUZZ_CONN_NO_ACKS : 0));
     conn_prefix(b, flags, write_size, specs, n);
     for (int i = 0; i < n; i++)
         if (!reqs[i].no_acks) w_frame(b, reqs[i].api_key, reqs[i].v, 1 + i);
@@ -338,14 +339,14 @@ static void conn_seeds(void) {
     /* acks=0 gets no response: the first frame answers the Metadata request. */
     static const request no_acks[] = {{KP_API_PRODUCE, 3, 1}, {KP_API_METADATA, 9, 0}};
     ready_seed(&b, "ready-metadata-v12", 0, 0, metadata, 1);
-    ready_seed(&b, "ready-four-apis-peer-closes", PEER_CLOSES, 0, four, 4);
-    ready_seed(&b, "ready-four-apis-8-byte-writes-timeouts", CHECK_TIMEOUTS, 3, four, 4);
+    ready_seed(&b, "ready-four-apis-peer-closes", FUZZ_CONN_PEER_CLOSES, 0, four, 4);
+    ready_seed(&b, "ready-four-apis-8-byte-writes-timeouts", FUZZ_CONN_CHECK_TIMEOUTS, 3, four, 4);
     ready_seed(&b, "ready-acks0-then-metadata", 0, 0, no_acks, 2);
 
     /* Negotiation: ApiVersions v3 (id 1), then the requests at the versions
      * both sides speak (Metadata v12, Produce v10). */
     uint8_t two[] = {api_selector(KP_API_METADATA, 1), api_selector(KP_API_PRODUCE, 3)};
-    conn_prefix(&b, NEGOTIATE, 0, two, 2);
+    conn_prefix(&b, FUZZ_CONN_NEGOTIATE, 0, two, 2);
     w_frame(&b, KP_API_API_VERSIONS, 3, 1);
     w_frame(&b, KP_API_METADATA, 12, 2);
     w_frame(&b, KP_API_PRODUCE, 10, 3);
@@ -353,7 +354,7 @@ static void conn_seeds(void) {
 
     /* Refused at v3 with a v0 body saying v2: retried at v2 (id 2). */
     uint8_t pid[] = {api_selector(KP_API_INIT_PRODUCER_ID, 0)};
-    conn_prefix(&b, NEGOTIATE, 0, pid, 1);
+    conn_prefix(&b, FUZZ_CONN_NEGOTIATE, 0, pid, 1);
     size_t size_at = kp_buf_placeholder(&b, 4);
     kp_buf_i32(&b, 1);
     api_versions_body(&b, 0, 35, 2);
@@ -388,7 +389,8 @@ static void fill_batch(kp_batch_builder *bb, int nulls) {
 }
 
 /* Appends one sealed batch to out. */
-static void sealed_batch(kp_buf *out, kp_codec codec, int nulls, const kp_batch_producer *producer) {
+static void sealed_batch(kp_buf *out, kp_codec codec, int nulls,
+                         const kp_batch_producer *producer) {
     kp_batch_builder bb;
     kp_buf scratch;
     char err[256];
@@ -404,8 +406,8 @@ static void sealed_batch(kp_buf *out, kp_codec codec, int nulls, const kp_batch_
     kp_batch_free(&bb);
 }
 
-/* fuzz_batch's first byte: CRC and length patched, 1 MiB limit. */
-enum { FIX_CRC = 1, FIX_LENGTH = 2, LIMIT_1MIB = 7 << 2 };
+/* fuzz_batch's first byte: 1 MiB limit, with FUZZ_BATCH_FIX_* flags. */
+enum { LIMIT_1MIB = 7 << 2 };
 
 static void batch_seeds(void) {
     static const kp_codec codecs[] = {KP_CODEC_NONE, KP_CODEC_GZIP, KP_CODEC_SNAPPY, KP_CODEC_LZ4,
@@ -416,18 +418,18 @@ static void batch_seeds(void) {
     char name[32];
     for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++) {
         kp_buf_reset(&b);
-        kp_buf_i8(&b, FIX_CRC | FIX_LENGTH | LIMIT_1MIB);
+        kp_buf_i8(&b, FUZZ_BATCH_FIX_CRC | FUZZ_BATCH_FIX_LENGTH | LIMIT_1MIB);
         sealed_batch(&b, codecs[i], 0, NULL);
         snprintf(name, sizeof name, "%s", kp_codec_name(codecs[i]));
         save("batch", name, &b);
     }
     kp_buf_reset(&b);
-    kp_buf_i8(&b, FIX_CRC | FIX_LENGTH | LIMIT_1MIB);
+    kp_buf_i8(&b, FUZZ_BATCH_FIX_CRC | FUZZ_BATCH_FIX_LENGTH | LIMIT_1MIB);
     sealed_batch(&b, KP_CODEC_NONE, 1, &idempotent);
     save("batch", "idempotent-null-key-and-value", &b);
     /* Two batches in a row, as a Produce request's records carry them. */
     kp_buf_reset(&b);
-    kp_buf_i8(&b, FIX_CRC | LIMIT_1MIB);
+    kp_buf_i8(&b, FUZZ_BATCH_FIX_CRC | LIMIT_1MIB);
     sealed_batch(&b, KP_CODEC_LZ4, 0, &transactional);
     sealed_batch(&b, KP_CODEC_ZSTD, 1, &transactional);
     save("batch", "two-batches-transactional", &b);
@@ -510,7 +512,8 @@ static void conf_seeds(void) {
 }
 
 static void cli_line_seeds(void) {
-    save_text("cli_line", "colon", "\001:customer-1040:{\"order_id\":88100}\nno delimiter here\n:empty key\n");
+    save_text("cli_line", "colon",
+              "\001:customer-1040:{\"order_id\":88100}\nno delimiter here\n:empty key\n");
     save_text("cli_line", "two-char-delim", "\002::user::42::x\ntrailing::\n");
     save_text("cli_line", "no-K", "\004plain value line\n\nsecond\n");
 }

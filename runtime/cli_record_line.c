@@ -1,5 +1,4 @@
-/* cli_record_line.c — PROPOSED for runtime/: `kprod produce -K` line splitting
- * (see cli_record_line.h). */
+/* cli_record_line.c — `kprod produce -K` line splitting (see cli_record_line.h). */
 #include "cli_record_line.h"
 
 #include <string.h>

@@ -1,7 +1,5 @@
-/* cli_record_line.h — PROPOSED for runtime/: how `kprod produce -K DELIM`
- * splits one input line into a record's key and value, as a pure function
- * that can be tested and fuzzed apart from kp_cli_produce. Until it moves
- * there, it lives here and only spec/fuzz/fuzz_cli_line.c uses it. */
+/* cli_record_line.h — how `kprod produce -K DELIM` splits one input line into
+ * a record's key and value: a pure function, fuzzed by spec/fuzz/fuzz_cli_line.c. */
 #ifndef KP_CLI_RECORD_LINE_H
 #define KP_CLI_RECORD_LINE_H
 
