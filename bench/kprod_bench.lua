@@ -51,14 +51,15 @@ end
 
 -- Latency histogram, bucketed exactly as bench/common/bench_hist.c: values
 -- below 256 us exact, above that 128 buckets per power of two.
-local BUCKETS = 256 + 24 * 128
+local BUCKETS, LN2 = 256 + 24 * 128, math.log(2)
 local function bucket_of(us)
   us = math.floor(us)
   if us < 256 then return us < 0 and 0 or us end
   if us >= 2 ^ 32 then return BUCKETS - 1 end
-  local _, e = math.frexp(us) -- us = f * 2^e with f in [0.5, 1): the top bit is e - 1
-  local shift = e - 8
-  return 256 + (e - 9) * 128 + math.floor(us / 2 ^ shift) - 128
+  local top = math.floor(math.log(us) / LN2) -- the highest set bit (math.frexp would not compile)
+  if 2 ^ top > us then top = top - 1 elseif 2 ^ (top + 1) <= us then top = top + 1 end
+  local shift = top - 7
+  return 256 + (top - 8) * 128 + math.floor(us / 2 ^ shift) - 128
 end
 local function bucket_high(b)
   if b < 256 then return b end
@@ -133,12 +134,27 @@ else
     rec.partition = part
     send(1)
   end
-  rec.partition = nil
   p:flush()
   sent_payload = 0
   result.warm = p:metrics()
 
+  -- One shared callback (a closure per record would stop LuaJIT compiling
+  -- the loop): records go to the partition the default partitioner would
+  -- pick (murmur2 of the key), and each partition's reports come back in send
+  -- order (idempotence), so a FIFO of intended times per partition says
+  -- which record a report is for.
+  local partition_of = {}
+  for j = 1, n do partition_of[j] = kprod.partition.murmur2(keys[j], parts) end
+  local due_fifo = {}
+  for part = 0, parts - 1 do due_fifo[part] = { head = 1, tail = 0 } end
   local hist = new_hist()
+  local function on_delivery(e, md)
+    local q = due_fifo[md.partition]
+    local due = q[q.head]
+    q[q.head], q.head = nil, q.head + 1
+    if not e then hist_add(hist, (kprod.now() - due) * 1000) end
+  end
+
   local rate, count = opts.rate, math.floor(opts.rate * opts.seconds + 0.5)
   local interval_ms = 1000 / rate
   start = kprod.now()
@@ -149,9 +165,13 @@ else
     if gap > 0 then
       if gap >= 2 then p:poll(math.floor(gap) - 1) else p:poll(0); kprod.sleep(gap) end
     else
-      send(i % n + 1, function(e)
-        if not e then hist_add(hist, (kprod.now() - due) * 1000) end
-      end)
+      local j = i % n + 1
+      local part = partition_of[j]
+      local q = due_fifo[part]
+      q.tail = q.tail + 1
+      q[q.tail] = due
+      rec.partition = part
+      send(j, on_delivery)
       i = i + 1
       if i % 64 == 0 then p:poll(0) end
     end

@@ -21,6 +21,7 @@ function kprod.now() return C.kp_lua_now_ms() end
 function kprod.sleep(ms)
   if type(ms) ~= "number" then error("sleep: 'ms' must be a number, got " .. type(ms), 2) end
   C.kp_lua_sleep_ms(ms)
+  if C.kp_lua_interrupted() ~= 0 then error("kprod: interrupted", 0) end
 end
 
 -- Error codes by name (kprod.errors.NOT_LEADER_OR_FOLLOWER == 6,

@@ -8,6 +8,7 @@
 int kp_cli_produce(int argc, char **argv);
 int kp_cli_config(int argc, char **argv);
 int kp_cli_run(int argc, char **argv);
+int kp_cli_report(int argc, char **argv);
 
 /* Parses a decimal integer in [min, max]; 0 or -1. */
 int kp_cli_parse_int(const char *s, int32_t min, int32_t max, int32_t *out);

@@ -307,7 +307,7 @@ static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *op
         b->refs = r;
         b->cap_refs = cap;
     }
-    b->refs[b->nrefs++] = (kp_record_ref){b->b.count, timestamp, cb, opaque};
+    b->refs[b->nrefs++] = (kp_record_ref){b->b.count, timestamp, cb, opaque, kp_now_us()};
     return 0;
 }
 

@@ -24,6 +24,10 @@ typedef struct kp_delivery_report {
     int64_t offset;       /* -1 when unknown (failure, acks=0, duplicate) */
     int64_t timestamp;    /* CreateTime, or the broker's LogAppendTime */
     void *opaque;         /* the send's opaque */
+    /* Where the record's time went, monotonic us (kp_now_us), for per-stage
+     * latency: appended to its batch, its batch's last Produce request
+     * built (0 if it never was), the outcome known on the sender thread. */
+    int64_t enqueue_us, sent_us, acked_us;
 } kp_delivery_report;
 
 typedef void kp_delivery_cb(const kp_delivery_report *report, void *opaque);
@@ -52,6 +56,7 @@ typedef struct kp_record_ref {
     int64_t timestamp;
     kp_delivery_cb *cb;
     void *opaque;
+    int64_t enqueue_us;   /* when send appended it (kp_delivery_report.enqueue_us) */
 } kp_record_ref;
 
 /* Java's ProducerBatch: records of one partition bound for one request. */

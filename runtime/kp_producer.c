@@ -56,6 +56,9 @@ static void run_completion(kp_producer *p, kp_completion *c) {
         r.offset = c->base_offset >= 0 ? c->base_offset + ref->index : -1;
         r.timestamp = c->log_append_time >= 0 ? c->log_append_time : ref->timestamp;
         r.opaque = ref->opaque;
+        r.enqueue_us = ref->enqueue_us;
+        r.sent_us = c->sent_us;
+        r.acked_us = c->acked_us;
         ref->cb(&r, ref->opaque);
     }
     atomic_fetch_sub(&p->outstanding, c->record_count);
@@ -278,10 +281,14 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
     size_t size = KP_BATCH_HEADER_SIZE +
                   kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
                                              header_count);
-    if (size > (size_t)p->conf->max_request_size || (int64_t)size > p->conf->buffer_memory) {
-        snprintf(errstr, errlen,
-                 "record of %zu bytes is larger than max.request.size=%d or buffer.memory=%lld",
-                 size, p->conf->max_request_size, (long long)p->conf->buffer_memory);
+    if (size > (size_t)p->conf->max_request_size) {
+        snprintf(errstr, errlen, "record of %zu bytes is larger than max.request.size=%d", size,
+                 p->conf->max_request_size);
+        return KP_ERR_MESSAGE_TOO_LARGE;
+    }
+    if ((int64_t)size > p->conf->buffer_memory) {
+        snprintf(errstr, errlen, "record of %zu bytes is larger than buffer.memory=%lld", size,
+                 (long long)p->conf->buffer_memory);
         return KP_ERR_MESSAGE_TOO_LARGE;
     }
     if (kp_accumulator_closed(p->acc)) {

@@ -26,6 +26,8 @@ typedef struct kp_completion {
     int32_t record_count;
     kp_record_ref *refs;       /* owned */
     int nrefs;
+    int64_t sent_us;           /* the batch's last drain into a request, 0 if never */
+    int64_t acked_us;          /* when the outcome was known */
 } kp_completion;
 
 void kp_completion_free(kp_completion *c);

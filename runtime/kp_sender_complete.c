@@ -32,6 +32,8 @@ void kp_sender_finish_batch(kp_sender *s, kp_pbatch *b, int err, const char *err
         c->record_count = b->b.count;
         c->refs = b->refs;
         c->nrefs = b->nrefs;
+        c->sent_us = b->drained_us;
+        c->acked_us = kp_now_us();
         b->refs = NULL;
         b->nrefs = b->cap_refs = 0;
     } else {

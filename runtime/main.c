@@ -13,6 +13,7 @@ typedef struct subcommand {
 
 static const subcommand subcommands[] = {
     {"run", kp_cli_run, "run a Lua script with the kprod module (require \"kprod\")"},
+    {"report", kp_cli_report, "compare, merge (--merge) or plot (--plot) the results of `kprod run --json`"},
     {"produce", kp_cli_produce, "produce lines from files or stdin to a topic (kcat-like)"},
     {"config", kp_cli_config, "list the producer properties, or validate a set of them"},
     {"mock", kp_mock_main, "start an embedded Kafka test cluster (librdkafka's mock) with fault injection"},

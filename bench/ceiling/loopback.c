@@ -1,5 +1,5 @@
-/* loopback.c — ceiling (a): the same Produce request bytes pushed by plain
- * socket writers over loopback TCP to readers that only read them. */
+/* loopback.c — ceiling (a): the same Produce request bytes pushed by a plain
+ * socket writer over loopback TCP to a reader that only reads them. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -44,14 +44,15 @@ static void usage(FILE *out) {
             "                            [-z CODEC] [--level N] [--batch-size N] [--max-request-size N]\n"
             "                            [--produce-version V]\n\n"
             "Builds the Produce requests kprod-bench-replay would send (partition p led by\n"
-            "connection p %% N; defaults: 6 partitions, 3 connections, batch.size 16384,\n"
+            "connection p %% N; defaults: 6 partitions, 1 connection, batch.size 16384,\n"
             "max.request.size 1048576, Produce v7) and writes them round and round for S\n"
-            "seconds over N loopback TCP connections to readers that discard them, then\n"
+            "seconds over N loopback TCP connections (a writer and a reader thread each;\n"
+            "the readers discard what they read), then\n"
             "prints one 'bench: ...' line.\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
-    *o = (options){.partitions = 6, .connections = 3, .codec = KP_CODEC_NONE, .level = KP_LEVEL_DEFAULT,
+    *o = (options){.partitions = 6, .connections = 1, .codec = KP_CODEC_NONE, .level = KP_LEVEL_DEFAULT,
                    .batch_size = 16384, .max_request_size = 1048576, .produce_version = 7};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -20,10 +20,12 @@ int bench_pool_load(bench_pool *pool, const char *path, char *errstr, size_t err
     memset(pool, 0, sizeof *pool);
     FILE *f = fopen(path, "rb");
     if (!f) return pool_fail(pool, errstr, errlen, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) || (pool->len = (size_t)ftell(f), fseek(f, 0, SEEK_SET))) {
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
         fclose(f);
         return pool_fail(pool, errstr, errlen, "%s: cannot size: %s", path, strerror(errno));
     }
+    pool->len = (size_t)size;
     pool->bytes = malloc(pool->len + 1);
     if (!pool->bytes || fread(pool->bytes, 1, pool->len, f) != pool->len) {
         fclose(f);

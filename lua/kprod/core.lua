@@ -57,6 +57,7 @@ int kp_lua_process_close(kp_lua_process *pr, int timeout_ms);
 
 double kp_lua_now_ms(void);
 void kp_lua_sleep_ms(double ms);
+int kp_lua_interrupted(void);
 void kp_lua_random_fill(uint32_t *state, uint8_t *buf, size_t n);
 size_t kp_lua_sizeof(const char *type);
 uint32_t kp_rand32(uint32_t *rng);
@@ -73,6 +74,21 @@ int32_t kp_partition_murmur2(const void *key, size_t len, int32_t partition_coun
 uint32_t kp_fnv1a32(const void *key, size_t len);
 int32_t kp_partition_fnv1a(const void *key, size_t len, int32_t partition_count);
 int32_t kp_partition_consistent(const void *key, size_t len, int32_t partition_count);
+
+typedef struct kp_hdr kp_hdr;
+kp_hdr *kp_hdr_new_latency(void);
+void kp_hdr_free(kp_hdr *h);
+void kp_hdr_record_n(kp_hdr *h, int64_t value, int64_t count);
+int kp_hdr_add(kp_hdr *dst, const kp_hdr *src);
+int64_t kp_hdr_total(const kp_hdr *h);
+int64_t kp_hdr_min(const kp_hdr *h);
+int64_t kp_hdr_max(const kp_hdr *h);
+double kp_hdr_mean(const kp_hdr *h);
+int64_t kp_hdr_percentile(const kp_hdr *h, double percentile);
+int kp_hdr_next(const kp_hdr *h, int32_t *index, int64_t *lo, int64_t *hi, int64_t *count);
+char *kp_hdr_encode(const kp_hdr *h);
+kp_hdr *kp_hdr_decode(const char *base64, size_t len, char *errstr, size_t errlen);
+void free(void *p);
 
 typedef struct kp_mock_cluster kp_mock_cluster;
 kp_mock_cluster *kp_mock_cluster_new(int brokers, int verbose, char *errstr, size_t errlen);

@@ -41,6 +41,8 @@ local HOOK_FIELDS = { partitioner = true, transform = true, retry = true }
 local M = {}
 local defaults = {}   -- kprod.defaults{}: properties for producers that do not set them
 local open = {}       -- producers not closed yet, for kprod.close_all()
+-- Raised by send, poll and flush once `kprod run` got SIGINT/SIGTERM.
+local INTERRUPTED = "kprod: interrupted"
 
 local Producer = {}
 Producer.__index = Producer
@@ -165,6 +167,14 @@ local function release_id(self, id)
   self.free_ids[n] = id
 end
 
+-- The err an on_delivery callback sees: "NAME: message", as documented.
+local function named_error(code, msg)
+  local name = core.err_name(code)
+  if not msg or msg == "" or msg == name then return name end
+  if msg:sub(1, #name + 1) == name .. ":" then return msg end
+  return name .. ": " .. msg
+end
+
 local function run_callback(self, cb, err, md)
   local ok, msg = hook_call(cb, err, md)
   if not ok then hooks.report(self.lp, "on_delivery callback", msg) end
@@ -179,7 +189,7 @@ local function drain(self)
     local id, code = r.id, r.err
     local err
     if code ~= 0 then
-      err = r.errstr_len > 0 and ffi.string(lp.errs + r.errstr_off, r.errstr_len) or core.err_name(code)
+      err = named_error(code, r.errstr_len > 0 and ffi.string(lp.errs + r.errstr_off, r.errstr_len) or nil)
     end
     local md = {
       topic = self.callback_topics[id], partition = r.partition,
@@ -198,7 +208,7 @@ end
 local function fail_record(self, cb, topic, partition, code, msg)
   self.rejected = self.rejected + 1
   if cb then
-    run_callback(self, cb, msg, {
+    run_callback(self, cb, named_error(code, msg), {
       topic = topic, partition = partition or -1, offset = -1, timestamp = -1,
       code = code, error = core.err_name(code),
     })
@@ -380,6 +390,7 @@ end
 -- true when accepted (all of a fan-out), or nil, message, code.
 function Producer:send(rec)
   if type(rec) ~= "table" then error("send: expected a record table, got " .. type(rec), 2) end
+  if C.kp_lua_interrupted() ~= 0 then error(INTERRUPTED, 0) end
   if self.transforms then
     local cb = rec.on_delivery
     if cb ~= nil and type(cb) ~= "function" then error("send: 'on_delivery' must be a function or nil", 2) end
@@ -403,6 +414,7 @@ function Producer:poll(ms)
   ms = check_ms("poll", ms, 0)
   local n = C.kp_lua_producer_poll(self.lp, ms)
   drain(self)
+  if C.kp_lua_interrupted() ~= 0 then error(INTERRUPTED, 0) end
   return n
 end
 
@@ -413,6 +425,7 @@ function Producer:flush(timeout_ms)
   if self.closed then return true end
   local rc = C.kp_lua_producer_flush(self.lp, timeout_ms)
   drain(self)
+  if C.kp_lua_interrupted() ~= 0 then error(INTERRUPTED, 0) end
   if rc ~= 0 then
     return nil, ("flush: %d records still outstanding after %d ms"):format(
       self:metrics().outstanding, timeout_ms), rc
@@ -480,11 +493,29 @@ function Producer:__tostring()
   return ("kprod.producer (%s)"):format(self.closed and "closed" or "open")
 end
 
--- Closes every producer still open (`kprod run` calls it when the script ends).
-function M.close_all()
+-- Closes every producer still open (`kprod run` calls it when the script
+-- ends). After an interrupt, waits for deliveries only until a second signal
+-- (or grace_ms), then forces the close. Returns the records acked and failed
+-- by those producers.
+function M.close_all(grace_ms)
   local list = {}
   for p in pairs(open) do list[#list + 1] = p end
-  for _, p in ipairs(list) do p:close() end
+  local acked, failed = 0, 0
+  local deadline = grace_ms and C.kp_lua_now_ms() + grace_ms
+  for _, p in ipairs(list) do
+    if deadline then
+      while C.kp_lua_interrupted() < 2 and C.kp_lua_now_ms() < deadline and
+            C.kp_lua_producer_flush(p.lp, 100) ~= 0 do
+        drain(p)
+      end
+      local ok, msg = p:close(C.kp_lua_interrupted() < 2 and C.kp_lua_now_ms() < deadline and -1 or 0)
+      if not ok then io.stderr:write("kprod run: ", msg, "\n") end
+    else
+      p:close()
+    end
+    acked, failed = acked + p.final_metrics.acked, failed + p.final_metrics.failed
+  end
+  return acked, failed
 end
 
 return M

@@ -151,7 +151,15 @@ int kp_lua_process_close(kp_lua_process *pr, int timeout_ms);
 /* ---- small things the Lua side calls ---- */
 
 double kp_lua_now_ms(void);       /* monotonic milliseconds */
-void kp_lua_sleep_ms(double ms);  /* sleeps, resuming after signals */
+void kp_lua_sleep_ms(double ms);  /* sleeps; a signal ends it only after kp_lua_interrupt */
+/* `kprod run` scripts and SIGINT/SIGTERM: the signal handler calls
+ * kp_lua_interrupt (async-signal-safe); send, poll, flush and sleep then
+ * raise KP_LUA_INTERRUPTED in the script, and the runner closes its
+ * producers: gracefully after the first signal, forcibly after a second. */
+#define KP_LUA_INTERRUPTED "kprod: interrupted"
+void kp_lua_interrupt(int signo);
+int kp_lua_interrupted(void);      /* signals received so far */
+int kp_lua_interrupt_signal(void); /* the first one's number, 0 if none */
 /* Fills buf with n pseudo-random bytes from *state (kp_rand32's generator). */
 void kp_lua_random_fill(uint32_t *state, uint8_t *buf, size_t n);
 /* sizeof the structs core.lua declares, to catch a stale declaration. */

@@ -1,5 +1,6 @@
 /* kp_lua_util.c — small helpers the Lua side calls through the FFI: clock, sleep, random bytes, struct sizes. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,10 +14,20 @@ double kp_lua_now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static volatile sig_atomic_t interrupts, first_signal;
+
+void kp_lua_interrupt(int signo) {
+    if (!interrupts) first_signal = signo;
+    interrupts++;
+}
+
+int kp_lua_interrupted(void) { return interrupts; }
+int kp_lua_interrupt_signal(void) { return first_signal; }
+
 void kp_lua_sleep_ms(double ms) {
     if (!(ms > 0)) return;
     struct timespec ts = {(time_t)(ms / 1e3), (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
-    while (nanosleep(&ts, &ts) && errno == EINTR) {
+    while (nanosleep(&ts, &ts) && errno == EINTR && !interrupts) {
     }
 }
 
