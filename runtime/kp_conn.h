@@ -75,6 +75,7 @@ struct kp_conn {
     kp_request *waitq_head, *waitq_tail;     /* written, awaiting a response */
     int in_flight;                           /* requests in both queues */
     int32_t next_correlation_id;
+    int32_t last_unanswered_id;              /* newest request sent expecting no answer */
 
     kp_buf rbuf;                             /* bytes read, not yet dispatched */
     size_t rbuf_off;
