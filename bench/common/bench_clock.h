@@ -1,16 +1,14 @@
-/* bench_clock.h — the monotonic microsecond clock every bench program times with. */
+/* bench_clock.h — the monotonic microsecond clock every bench program times with:
+ * kprod's own (runtime/kp_time.h), so both sides of a comparison read one clock. */
 #ifndef BENCH_CLOCK_H
 #define BENCH_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
 
-/* Monotonic microseconds (CLOCK_MONOTONIC), the same clock kprod schedules by. */
-static inline int64_t bench_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "../../runtime/kp_time.h"
+
+#define bench_now_us kp_now_us
 
 /* Sleeps about us microseconds (no-op for us <= 0); EINTR ends it early. */
 static inline void bench_sleep_us(int64_t us) {
