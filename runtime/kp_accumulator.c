@@ -160,7 +160,6 @@ int kp_accumulator_set_partitions(kp_accumulator *a, kp_topic *t, int32_t count)
     int32_t have = atomic_load(&t->partition_count);
     if (count <= have) return 0;
     kp_partq **old = atomic_load(&t->parts);
-    /* One extra leading slot links retired arrays for deferred freeing. */
     kp_partq **parts = calloc((size_t)count, sizeof *parts);
     if (!parts) return -1;
     if (have) memcpy(parts, old, (size_t)have * sizeof *parts);
@@ -427,18 +426,16 @@ void kp_accumulator_reenqueue(kp_accumulator *a, kp_pbatch *b, int64_t now_us) {
     pthread_mutex_lock(&pq->lock);
     /* Retried batches go first, ordered by sequence among themselves, so an
      * idempotent partition resends them in their original order. */
-    kp_pbatch **at = &pq->head, *prev = NULL;
+    kp_pbatch **at = &pq->head;
     if (b->base_sequence != KP_NO_SEQUENCE) {
         while (*at && (*at)->base_sequence != KP_NO_SEQUENCE &&
                (*at)->base_sequence < b->base_sequence) {
-            prev = *at;
             at = &(*at)->next;
         }
     }
     b->next = *at;
     *at = b;
     if (!b->next) pq->tail = b;
-    (void)prev;
     pq->count++;
     pthread_mutex_unlock(&pq->lock);
 }
