@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,7 +489,27 @@ static void fail_all(kp_conn *c, int err, const char *reason) {
 
 void kp_conn_close(kp_conn *c, const char *reason) { fail_all(c, KP_ERR__TRANSPORT, reason); }
 
+/* Half-closes and reads until the broker closes too (at most a second):
+ * closing a socket with unread bytes resets it, and a reset can make the
+ * broker drop requests it has not read yet: acks=0 records, which already
+ * count as sent (librdkafka's mock even answers them). */
+static void linger_until_peer_closes(kp_conn *c) {
+    /* Only requests sent without awaiting an answer can still be unread. */
+    if (c->fd < 0 || c->state != KP_CONN_READY || c->last_unanswered_id < 0 ||
+        shutdown(c->fd, SHUT_WR))
+        return;
+    int64_t deadline = kp_now_us() + KP_MS(1000);
+    char sink[4096];
+    for (int64_t now; (now = kp_now_us()) < deadline;) {
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) <= 0) return;
+        ssize_t n = read(c->fd, sink, sizeof sink);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return;
+    }
+}
+
 void kp_conn_destroy(kp_conn *c) {
+    linger_until_peer_closes(c);
     kp_conn_close(c, "producer closing");
     kp_buf_free(&c->rbuf);
     free(c->scratch);
