@@ -84,7 +84,7 @@ void kp_scn_schedule_free(kp_scn_schedule *s);
 /* Seconds from the start at which record x (0-based, whole scenario) is due;
  * INFINITY when the schedule ends before it. */
 double kp_scn_schedule_time(const kp_scn_schedule *s, double x);
-/* Sleeps until deadline_us (monotonic): clock_nanosleep to just before it, then spins. */
+/* Sleeps until deadline_us (monotonic); never spins. */
 void kp_scn_sleep_until(int64_t deadline_us);
 
 /* ---- results shared by every worker (cli_scenario_stats.c) ---- */

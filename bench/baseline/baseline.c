@@ -25,6 +25,7 @@ typedef struct options {
     uint64_t count;  /* pool source: records to send (cycling the pool) */
     uint64_t passes; /* file source: times to read the file */
     double rate, seconds;
+    double warmup_seconds; /* paced: seconds at the rate before the measured records */
     int warmup;
     const char *props[MAX_PROPS];
     int nprops;
@@ -34,7 +35,11 @@ typedef struct options {
  * sending thread: it runs inside rd_kafka_poll and rd_kafka_flush). */
 typedef struct outcome {
     uint64_t acked, failed, bytes;
+    /* Paced runs: record i (its index travels as the message opaque) was due
+     * at paced_start_us + i * interval_us; the first warm ones are not measured. */
     int64_t paced_start_us; /* > 0 while a paced run measures latency */
+    double interval_us;
+    uint64_t warm;
     bench_hist *latency;
     char first_error[256];
 } outcome;
@@ -48,10 +53,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
                      rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
         return;
     }
+    uint64_t i = (uint64_t)(uintptr_t)m->_private;
+    if (o->paced_start_us > 0 && i < o->warm) return;
     o->acked++;
     o->bytes += m->len + m->key_len;
     if (o->paced_start_us > 0) {
-        int64_t intended = o->paced_start_us + (int64_t)(intptr_t)m->_private;
+        int64_t intended = o->paced_start_us + (int64_t)((double)i * o->interval_us);
         bench_hist_add(o->latency, bench_now_us() - intended);
     }
 }
@@ -68,6 +75,7 @@ static void usage(FILE *out) {
             "  --passes K       with --source file: read FILE K times\n"
             "  --rate R         paced: R records/s for --seconds S, latency measured from each\n"
             "                   record's intended send time (coordinated omission corrected)\n"
+            "  --warmup-seconds W  with --rate: W seconds more at the rate first, not measured\n"
             "  --warmup         first send one record to every partition and flush (implied by --rate)\n"
             "  -X prop=value    librdkafka property (repeatable)\n\n"
             "Exit status: 0 all delivered, 1 any record failed, 2 bad usage or setup.\n",
@@ -117,6 +125,8 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (!strcmp(a, "--count") || !strcmp(a, "--passes")) {
             if (parse_count(a, v, &n)) return -1;
             *(a[2] == 'c' ? &o->count : &o->passes) = (uint64_t)n;
+        } else if (!strcmp(a, "--warmup-seconds")) {
+            if (parse_count(a, v, &o->warmup_seconds)) return -1;
         } else if (!strcmp(a, "--rate")) {
             if (parse_count(a, v, &o->rate)) return -1;
         } else if (!strcmp(a, "--seconds")) {
@@ -137,8 +147,9 @@ static int parse_args(int argc, char **argv, options *o) {
         fprintf(stderr, "kprod-bench-baseline: -b, -t and --data are required (see --help)\n");
         return -1;
     }
-    if ((o->rate > 0) != (o->seconds > 0) || (o->rate > 0 && o->file_source)) {
-        fprintf(stderr, "kprod-bench-baseline: --rate needs --seconds, and the pool source\n");
+    if ((o->rate > 0) != (o->seconds > 0) || (o->rate > 0 && o->file_source) ||
+        (o->warmup_seconds > 0 && !(o->rate > 0))) {
+        fprintf(stderr, "kprod-bench-baseline: --rate needs --seconds and the pool source; --warmup-seconds needs --rate\n");
         return -1;
     }
     if (o->rate > 0) o->warmup = 1;
@@ -260,13 +271,15 @@ out:
     return rc;
 }
 
-/* Paced: record i is due at start + i/rate; its intended time travels as the
+/* Paced: record i is due at start + i/rate and its index travels as the
  * message opaque, so a send that runs late (a full queue, a slow poll) is
- * charged to the latency instead of silently lowering the rate. */
+ * charged to the latency instead of silently lowering the rate. The first
+ * `warm` records are the unmeasured warm-up; *achieved is the measured ones'
+ * send rate. */
 static int send_paced(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const bench_pool *pool, double rate,
-                      uint64_t count, int64_t start_us, double *achieved) {
+                      uint64_t warm, uint64_t count, int64_t start_us, double *achieved) {
     double interval_us = 1e6 / rate;
-    for (uint64_t i = 0; i < count;) {
+    for (uint64_t i = 0; i < warm + count;) {
         int64_t due = (int64_t)((double)i * interval_us);
         int64_t now = bench_now_us() - start_us;
         if (now < due) {
@@ -280,11 +293,11 @@ static int send_paced(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const bench_pool *p
             continue;
         }
         if (send_one(rk, rkt, RD_KAFKA_PARTITION_UA, 0, &pool->records[i % pool->count],
-                     (void *)(intptr_t)due))
+                     (void *)(uintptr_t)i))
             return -1;
         if (++i % POLL_EVERY == 0) rd_kafka_poll(rk, 0);
     }
-    double secs = (double)(bench_now_us() - start_us) / 1e6;
+    double secs = (double)(bench_now_us() - start_us) / 1e6 - (double)warm / rate;
     *achieved = secs > 0 ? (double)count / secs : 0;
     return 0;
 }
@@ -328,7 +341,10 @@ int main(int argc, char **argv) {
         res.latency = latency;
         out.latency = latency;
         out.paced_start_us = start;
-        sent_ok = !send_paced(rk, rkt, &pool, o.rate, res.records, start, &res.achieved_rate);
+        out.interval_us = 1e6 / o.rate;
+        out.warm = (uint64_t)(o.rate * o.warmup_seconds + 0.5);
+        sent_ok = !send_paced(rk, rkt, &pool, o.rate, out.warm, res.records, start, &res.achieved_rate);
+        start += (int64_t)((double)out.warm * out.interval_us); /* seconds counts the measured part */
     } else if (o.file_source) {
         sent_ok = !send_file(rk, rkt, o.data, o.passes ? o.passes : 1, &res.records);
     } else {
