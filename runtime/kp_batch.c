@@ -176,9 +176,15 @@ int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor 
             snprintf(errstr, errlen, "out of memory compressing a record batch");
             return -1;
         }
-        kp_buf tmp = b->buf;
-        b->buf = *scratch;
-        *scratch = tmp;
+        /* Copied back rather than swapped: the batch keeps the buffer that
+         * buffer.memory accounted for, and the scratch keeps its size. */
+        size_t clen = scratch->len - KP_BATCH_HEADER_SIZE;
+        if (clen > records_len && kp_buf_reserve(&b->buf, clen - records_len)) {
+            snprintf(errstr, errlen, "out of memory compressing a record batch");
+            return -1; /* the batch is left as it was */
+        }
+        memcpy(b->buf.data + KP_BATCH_HEADER_SIZE, scratch->data + KP_BATCH_HEADER_SIZE, clen);
+        b->buf.len = KP_BATCH_HEADER_SIZE + clen;
     }
     write_header(b->buf.data, b->buf.len, (int16_t)codec, b, producer);
     b->sealed = 1;
