@@ -27,7 +27,9 @@ struct kp_accumulator {
     pthread_cond_t mem_cond;
     _Atomic int mem_waiters;
 
-    /* Empty batches of batch.size capacity, reused instead of malloc. */
+    /* Empty batches of batch.size capacity, reused instead of malloc. Their
+     * memory stays charged to buffer.memory, as Java's BufferPool keeps its
+     * free list inside the total: RSS stays bounded by buffer.memory. */
     pthread_mutex_t pool_lock;
     kp_pbatch *pool;
     int pool_count, pool_max;
@@ -60,7 +62,7 @@ kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), 
     a->wakeup = wakeup;
     a->wakeup_ud = wakeup_ud;
     a->buffer_limit = conf->buffer_memory;
-    /* Pooled batches sit outside buffer.memory: cap them at a quarter of it. */
+    /* At most a quarter of buffer.memory idles in the pool. */
     int64_t pool_max = conf->buffer_memory / 4 / (conf->batch_size > 0 ? conf->batch_size : 1);
     a->pool_max = (int)(pool_max > POOL_MAX ? POOL_MAX : pool_max);
     pthread_mutex_init(&a->topics_lock, NULL);
@@ -192,12 +194,32 @@ int kp_accumulator_set_partitions(kp_accumulator *a, kp_topic *t, int32_t count)
 
 /* ---- memory ---- */
 
+static void batch_destroy(kp_pbatch *b);
+
+/* Charges `bytes` when they fit, handing pooled batches' memory back first
+ * when they are what stands in the way (Java's BufferPool.freeUp). */
+static int try_charge(kp_accumulator *a, size_t bytes) {
+    for (;;) {
+        int64_t used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
+        if (used <= a->buffer_limit || used == (int64_t)bytes) return 1;
+        atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+        pthread_mutex_lock(&a->pool_lock);
+        kp_pbatch *b = a->pool;
+        if (b) {
+            a->pool = b->next;
+            a->pool_count--;
+        }
+        pthread_mutex_unlock(&a->pool_lock);
+        if (!b) return 0;
+        atomic_fetch_sub(&a->buffer_used, (int64_t)b->reserved);
+        batch_destroy(b);
+    }
+}
+
 /* Charges `bytes` to buffer.memory, waiting for room until deadline_us.
  * Returns 0, KP_ERR__QUEUE_FULL, or KP_ERR__DESTROY. */
 static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) {
-    int64_t used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
-    if (used <= a->buffer_limit || used == (int64_t)bytes) return 0;
-    atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+    if (try_charge(a, bytes)) return 0;
     if (deadline_us <= 0) return KP_ERR__QUEUE_FULL;
     if ((int64_t)bytes > a->buffer_limit) return KP_ERR__QUEUE_FULL;
     int rc = 0;
@@ -209,9 +231,7 @@ static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) 
             rc = KP_ERR__DESTROY;
             break;
         }
-        used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
-        if (used <= a->buffer_limit) break;
-        atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+        if (try_charge(a, bytes)) break;
         if (cond_wait_until(&a->mem_cond, &a->mem_lock, deadline_us) == ETIMEDOUT &&
             kp_now_us() >= deadline_us) {
             rc = KP_ERR__QUEUE_FULL;
@@ -223,8 +243,7 @@ static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) 
     return rc;
 }
 
-static void unreserve_memory(kp_accumulator *a, size_t bytes) {
-    atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+static void wake_memory_waiters(kp_accumulator *a) {
     if (atomic_load(&a->mem_waiters)) {
         pthread_mutex_lock(&a->mem_lock);
         pthread_cond_broadcast(&a->mem_cond);
@@ -232,69 +251,96 @@ static void unreserve_memory(kp_accumulator *a, size_t bytes) {
     }
 }
 
+static void unreserve_memory(kp_accumulator *a, size_t bytes) {
+    atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
+    wake_memory_waiters(a);
+}
+
 int kp_accumulator_memory_exhausted(kp_accumulator *a) { return atomic_load(&a->mem_waiters) > 0; }
 int64_t kp_accumulator_buffer_used(kp_accumulator *a) { return atomic_load(&a->buffer_used); }
 
 /* ---- batches ---- */
 
-static kp_pbatch *batch_alloc(kp_accumulator *a, size_t capacity) {
-    kp_pbatch *b = NULL;
-    if (capacity <= (size_t)a->conf->batch_size) {
-        pthread_mutex_lock(&a->pool_lock);
-        if ((b = a->pool) != NULL) {
-            a->pool = b->next;
-            a->pool_count--;
-        }
-        pthread_mutex_unlock(&a->pool_lock);
-    }
+/* A pooled batch, emptied, its memory still charged (b->reserved); or NULL. */
+static kp_pbatch *pool_take(kp_accumulator *a) {
+    pthread_mutex_lock(&a->pool_lock);
+    kp_pbatch *b = a->pool;
     if (b) {
-        kp_batch_reset(&b->b);
-        kp_record_ref *refs = b->refs;
-        int cap = b->cap_refs;
-        kp_batch_builder keep = b->b;
-        memset(b, 0, sizeof *b);
-        b->b = keep;
-        b->refs = refs;
-        b->cap_refs = cap;
-    } else {
-        b = calloc(1, sizeof *b);
-        if (!b) return NULL;
-        if (kp_batch_init(&b->b, capacity)) {
-            free(b);
-            return NULL;
-        }
+        a->pool = b->next;
+        a->pool_count--;
     }
-    b->base_sequence = KP_NO_SEQUENCE;
-    b->producer_id = KP_NO_PRODUCER_ID;
-    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
+    pthread_mutex_unlock(&a->pool_lock);
+    if (!b) return NULL;
+    kp_batch_reset(&b->b);
+    kp_record_ref *refs = b->refs;
+    int cap = b->cap_refs;
+    size_t reserved = b->reserved;
+    kp_batch_builder keep = b->b;
+    memset(b, 0, sizeof *b);
+    b->b = keep;
+    b->refs = refs;
+    b->cap_refs = cap;
+    b->reserved = reserved;
     return b;
 }
 
-kp_pbatch *kp_accumulator_new_batch(kp_accumulator *a, kp_partq *pq, size_t capacity) {
-    kp_pbatch *b = batch_alloc(a, capacity);
+/* A new batch of `capacity` bytes, not yet charged. */
+static kp_pbatch *batch_new(size_t capacity) {
+    kp_pbatch *b = calloc(1, sizeof *b);
     if (!b) return NULL;
+    if (kp_batch_init(&b->b, capacity)) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void batch_start(kp_pbatch *b, kp_partq *pq) {
     b->pq = pq;
+    b->base_sequence = KP_NO_SEQUENCE;
+    b->producer_id = KP_NO_PRODUCER_ID;
+    b->producer_epoch = KP_NO_PRODUCER_EPOCH;
+}
+
+/* Charges what the batch's buffer holds beyond what it was charged for. */
+static void charge_growth(kp_accumulator *a, kp_pbatch *b) {
+    if (b->b.buf.cap > b->reserved) {
+        atomic_fetch_add(&a->buffer_used, (int64_t)(b->b.buf.cap - b->reserved));
+        b->reserved = b->b.buf.cap;
+    }
+}
+
+kp_pbatch *kp_accumulator_new_batch(kp_accumulator *a, kp_partq *pq, size_t capacity) {
+    kp_pbatch *b = capacity <= (size_t)a->conf->batch_size ? pool_take(a) : NULL;
+    if (!b) {
+        if (!(b = batch_new(capacity))) return NULL;
+        b->reserved = b->b.buf.cap;
+        atomic_fetch_add(&a->buffer_used, (int64_t)b->reserved); /* a split: never waits */
+    }
+    batch_start(b, pq);
     b->created_us = kp_now_us();
-    b->reserved = b->b.buf.cap;
-    atomic_fetch_add(&a->buffer_used, (int64_t)b->reserved);
     return b;
 }
 
 void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
-    size_t reserved = b->reserved;
     size_t cap = b->b.buf.cap, size = (size_t)a->conf->batch_size;
     b->nrefs = 0;
     if (cap >= size && cap <= 2 * size) {
         pthread_mutex_lock(&a->pool_lock);
-        if (a->pool_count < a->pool_max) {
+        int pooled = a->pool_count < a->pool_max;
+        if (pooled) {
             b->next = a->pool;
             a->pool = b;
             a->pool_count++;
-            b = NULL;
         }
         pthread_mutex_unlock(&a->pool_lock);
+        if (pooled) {
+            wake_memory_waiters(a); /* the pooled memory is theirs to take */
+            return;
+        }
     }
-    if (b) batch_destroy(b);
+    size_t reserved = b->reserved;
+    batch_destroy(b);
     unreserve_memory(a, reserved);
 }
 
@@ -329,10 +375,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
         return -1;
     }
     if ((int32_t)rs > b->max_record_size) b->max_record_size = (int32_t)rs;
-    if (b->b.buf.cap > b->reserved) {
-        atomic_fetch_add(&a->buffer_used, (int64_t)(b->b.buf.cap - b->reserved));
-        b->reserved = b->b.buf.cap;
-    }
+    charge_growth(a, b);
     return 1;
 }
 
@@ -360,20 +403,19 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
                   kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
                                              header_count);
     size_t capacity = need > (size_t)a->conf->batch_size ? need : (size_t)a->conf->batch_size;
-    int64_t deadline = max_block_us > 0 ? kp_now_us() + max_block_us : 0;
-    int rc = reserve_memory(a, capacity, deadline);
-    if (rc) return rc;
-    kp_pbatch *b = batch_alloc(a, capacity);
+    int rc;
+    kp_pbatch *b = capacity <= (size_t)a->conf->batch_size ? pool_take(a) : NULL;
     if (!b) {
-        unreserve_memory(a, capacity);
-        return KP_ERR__NO_MEMORY;
+        int64_t deadline = max_block_us > 0 ? kp_now_us() + max_block_us : 0;
+        if ((rc = reserve_memory(a, capacity, deadline))) return rc;
+        if (!(b = batch_new(capacity))) {
+            unreserve_memory(a, capacity);
+            return KP_ERR__NO_MEMORY;
+        }
+        b->reserved = capacity;
+        charge_growth(a, b);
     }
-    b->pq = pq;
-    b->reserved = capacity;
-    if (b->b.buf.cap > capacity) {
-        atomic_fetch_add(&a->buffer_used, (int64_t)(b->b.buf.cap - capacity));
-        b->reserved = b->b.buf.cap;
-    }
+    batch_start(b, pq);
 
     pthread_mutex_lock(&pq->lock);
     /* Another thread may have opened a batch meanwhile: use it if it fits. */
