@@ -344,7 +344,7 @@ void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
     unreserve_memory(a, reserved);
 }
 
-static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *opaque) {
+static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *opaque, int64_t now_us) {
     if (b->nrefs == b->cap_refs) {
         int cap = b->cap_refs ? b->cap_refs * 2 : 16;
         kp_record_ref *r = realloc(b->refs, (size_t)cap * sizeof *r);
@@ -352,7 +352,7 @@ static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *op
         b->refs = r;
         b->cap_refs = cap;
     }
-    b->refs[b->nrefs++] = (kp_record_ref){b->b.count, timestamp, cb, opaque, kp_now_us()};
+    b->refs[b->nrefs++] = (kp_record_ref){b->b.count, timestamp, cb, opaque, now_us};
     return 0;
 }
 
@@ -361,7 +361,7 @@ static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *op
 static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const void *key,
                       int32_t key_len, const void *value, int32_t value_len,
                       const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                      void *opaque) {
+                      void *opaque, int64_t now_us) {
     if (b->closed) return 0;
     size_t rs = kp_record_size(b->b.count ? timestamp - b->b.base_timestamp : 0, b->b.count,
                                key ? key_len : -1, value ? value_len : -1, headers, header_count);
@@ -369,7 +369,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
         b->closed = 1;
         return 0;
     }
-    if (cb && add_ref(b, timestamp, cb, opaque)) return -1;
+    if (cb && add_ref(b, timestamp, cb, opaque, now_us)) return -1;
     if (kp_batch_append(&b->b, timestamp, key, key_len, value, value_len, headers, header_count)) {
         if (cb) b->nrefs--;
         return -1;
@@ -382,12 +382,12 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
 int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
                           int32_t key_len, const void *value, int32_t value_len,
                           const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                          void *opaque, int64_t max_block_us) {
+                          void *opaque, int64_t now_us, int64_t max_block_us) {
     if (atomic_load_explicit(&a->closed, memory_order_relaxed)) return KP_ERR__DESTROY;
     pthread_mutex_lock(&pq->lock);
     if (pq->tail) {
         int rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len, headers,
-                            header_count, cb, opaque);
+                            header_count, cb, opaque, now_us);
         if (rc != 0) {
             int full = pq->tail->closed || kp_batch_size(&pq->tail->b) >= (size_t)a->conf->batch_size;
             pthread_mutex_unlock(&pq->lock);
@@ -406,7 +406,7 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
     int rc;
     kp_pbatch *b = capacity <= (size_t)a->conf->batch_size ? pool_take(a) : NULL;
     if (!b) {
-        int64_t deadline = max_block_us > 0 ? kp_now_us() + max_block_us : 0;
+        int64_t deadline = max_block_us > 0 ? now_us + max_block_us : 0;
         if ((rc = reserve_memory(a, capacity, deadline))) return rc;
         if (!(b = batch_new(capacity))) {
             unreserve_memory(a, capacity);
@@ -420,14 +420,14 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
     pthread_mutex_lock(&pq->lock);
     /* Another thread may have opened a batch meanwhile: use it if it fits. */
     if (pq->tail && (rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len,
-                                     headers, header_count, cb, opaque)) != 0) {
+                                     headers, header_count, cb, opaque, now_us)) != 0) {
         pthread_mutex_unlock(&pq->lock);
         kp_accumulator_release(a, b);
         return rc < 0 ? KP_ERR__NO_MEMORY : 0;
     }
     b->created_us = kp_now_us();
     rc = try_append(a, b, timestamp, key, key_len, value, value_len, headers, header_count, cb,
-                    opaque);
+                    opaque, now_us);
     if (rc != 1) {
         pthread_mutex_unlock(&pq->lock);
         kp_accumulator_release(a, b);

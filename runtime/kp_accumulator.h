@@ -133,13 +133,14 @@ kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len);
 kp_topic *kp_accumulator_topics(kp_accumulator *a);
 
 /* Appends a record to the partition's last batch, opening a new one when it
- * does not fit. Waits up to max_block_us for buffer.memory (0 = fail at
+ * does not fit. now_us is the caller's monotonic reading, the record's
+ * enqueue time. Waits up to max_block_us for buffer.memory (0 = fail at
  * once). Returns 0, KP_ERR__QUEUE_FULL (buffer.memory exhausted past the
  * wait), KP_ERR__DESTROY (closed), or KP_ERR__NO_MEMORY. */
 int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
                           int32_t key_len, const void *value, int32_t value_len,
                           const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                          void *opaque, int64_t max_block_us);
+                          void *opaque, int64_t now_us, int64_t max_block_us);
 
 /* Sender side: removes the first batch of pq (under its lock). */
 kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq);

@@ -19,6 +19,10 @@ static inline int64_t kp_wallclock_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* kp_wallclock_ms() at the moment of now_us (a kp_now_us reading), without
+ * reading the wall clock on every call: the send path's record timestamps. */
+int64_t kp_wallclock_ms_at(int64_t now_us);
+
 #define KP_MS(ms) ((int64_t)(ms) * 1000)
 
 #endif
