@@ -33,6 +33,11 @@ struct kp_accumulator {
     pthread_mutex_t pool_lock;
     kp_pbatch *pool;
     int pool_count, pool_max;
+    _Atomic int64_t pooled_bytes;
+    /* Blocked senders wake once this much is free (pooled or unreserved),
+     * not at every release: one wake-up per batch cost a context switch
+     * per 64 KiB at 10 KiB values. */
+    int64_t wake_room;
 
     pthread_mutex_t meta_lock;
     pthread_cond_t meta_cond;
@@ -65,6 +70,7 @@ kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), 
     /* At most a quarter of buffer.memory idles in the pool. */
     int64_t pool_max = conf->buffer_memory / 4 / (conf->batch_size > 0 ? conf->batch_size : 1);
     a->pool_max = (int)(pool_max > POOL_MAX ? POOL_MAX : pool_max);
+    a->wake_room = conf->buffer_memory / 16 > conf->batch_size ? conf->buffer_memory / 16 : conf->batch_size;
     pthread_mutex_init(&a->topics_lock, NULL);
     pthread_mutex_init(&a->mem_lock, NULL);
     pthread_mutex_init(&a->pool_lock, NULL);
@@ -196,6 +202,19 @@ int kp_accumulator_set_partitions(kp_accumulator *a, kp_topic *t, int32_t count)
 
 static void batch_destroy(kp_pbatch *b);
 
+/* The pool's first batch, still charged to buffer.memory; or NULL. */
+static kp_pbatch *pool_pop(kp_accumulator *a) {
+    pthread_mutex_lock(&a->pool_lock);
+    kp_pbatch *b = a->pool;
+    if (b) {
+        a->pool = b->next;
+        a->pool_count--;
+        atomic_fetch_sub(&a->pooled_bytes, (int64_t)b->reserved);
+    }
+    pthread_mutex_unlock(&a->pool_lock);
+    return b;
+}
+
 /* Charges `bytes` when they fit, handing pooled batches' memory back first
  * when they are what stands in the way (Java's BufferPool.freeUp). */
 static int try_charge(kp_accumulator *a, size_t bytes) {
@@ -203,25 +222,37 @@ static int try_charge(kp_accumulator *a, size_t bytes) {
         int64_t used = atomic_fetch_add(&a->buffer_used, (int64_t)bytes) + (int64_t)bytes;
         if (used <= a->buffer_limit || used == (int64_t)bytes) return 1;
         atomic_fetch_sub(&a->buffer_used, (int64_t)bytes);
-        pthread_mutex_lock(&a->pool_lock);
-        kp_pbatch *b = a->pool;
-        if (b) {
-            a->pool = b->next;
-            a->pool_count--;
-        }
-        pthread_mutex_unlock(&a->pool_lock);
+        kp_pbatch *b = pool_pop(a);
         if (!b) return 0;
         atomic_fetch_sub(&a->buffer_used, (int64_t)b->reserved);
         batch_destroy(b);
     }
 }
 
-/* Charges `bytes` to buffer.memory, waiting for room until deadline_us.
- * Returns 0, KP_ERR__QUEUE_FULL, or KP_ERR__DESTROY. */
-static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) {
-    if (try_charge(a, bytes)) return 0;
-    if (deadline_us <= 0) return KP_ERR__QUEUE_FULL;
-    if ((int64_t)bytes > a->buffer_limit) return KP_ERR__QUEUE_FULL;
+static kp_pbatch *batch_new(size_t capacity);
+static kp_pbatch *pool_take(kp_accumulator *a);
+
+/* One attempt at an empty batch of `capacity` bytes: a pooled one when it
+ * is batch.size (already charged), else a new one when buffer.memory has
+ * room. 1 with *out set, 0 no room, -1 out of memory. */
+static int try_acquire(kp_accumulator *a, size_t capacity, kp_pbatch **out) {
+    if (capacity <= (size_t)a->conf->batch_size && (*out = pool_take(a))) return 1;
+    if (!try_charge(a, capacity)) return 0;
+    if (!(*out = batch_new(capacity))) {
+        atomic_fetch_sub(&a->buffer_used, (int64_t)capacity);
+        return -1;
+    }
+    (*out)->reserved = capacity;
+    return 1;
+}
+
+/* An empty batch for a send, waiting for buffer.memory until deadline_us
+ * (0: not at all). Returns 0 with *out set, KP_ERR__QUEUE_FULL,
+ * KP_ERR__DESTROY or KP_ERR__NO_MEMORY. */
+static int acquire_batch(kp_accumulator *a, size_t capacity, int64_t deadline_us, kp_pbatch **out) {
+    int got = try_acquire(a, capacity, out);
+    if (got) return got > 0 ? 0 : KP_ERR__NO_MEMORY;
+    if (deadline_us <= 0 || (int64_t)capacity > a->buffer_limit) return KP_ERR__QUEUE_FULL;
     int rc = 0;
     pthread_mutex_lock(&a->mem_lock);
     atomic_fetch_add(&a->mem_waiters, 1);
@@ -231,7 +262,10 @@ static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) 
             rc = KP_ERR__DESTROY;
             break;
         }
-        if (try_charge(a, bytes)) break;
+        if ((got = try_acquire(a, capacity, out))) {
+            rc = got > 0 ? 0 : KP_ERR__NO_MEMORY;
+            break;
+        }
         if (cond_wait_until(&a->mem_cond, &a->mem_lock, deadline_us) == ETIMEDOUT &&
             kp_now_us() >= deadline_us) {
             rc = KP_ERR__QUEUE_FULL;
@@ -243,8 +277,12 @@ static int reserve_memory(kp_accumulator *a, size_t bytes, int64_t deadline_us) 
     return rc;
 }
 
+/* Wakes blocked senders once wake_room is free, or when nothing at all is
+ * in use (a request larger than wake_room then gets its chance). */
 static void wake_memory_waiters(kp_accumulator *a) {
     if (atomic_load(&a->mem_waiters)) {
+        int64_t used = atomic_load(&a->buffer_used), pooled = atomic_load(&a->pooled_bytes);
+        if (a->buffer_limit - used + pooled < a->wake_room && used > pooled) return;
         pthread_mutex_lock(&a->mem_lock);
         pthread_cond_broadcast(&a->mem_cond);
         pthread_mutex_unlock(&a->mem_lock);
@@ -263,13 +301,7 @@ int64_t kp_accumulator_buffer_used(kp_accumulator *a) { return atomic_load(&a->b
 
 /* A pooled batch, emptied, its memory still charged (b->reserved); or NULL. */
 static kp_pbatch *pool_take(kp_accumulator *a) {
-    pthread_mutex_lock(&a->pool_lock);
-    kp_pbatch *b = a->pool;
-    if (b) {
-        a->pool = b->next;
-        a->pool_count--;
-    }
-    pthread_mutex_unlock(&a->pool_lock);
+    kp_pbatch *b = pool_pop(a);
     if (!b) return NULL;
     kp_batch_reset(&b->b);
     kp_record_ref *refs = b->refs;
@@ -332,6 +364,7 @@ void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
             b->next = a->pool;
             a->pool = b;
             a->pool_count++;
+            atomic_fetch_add(&a->pooled_bytes, (int64_t)b->reserved);
         }
         pthread_mutex_unlock(&a->pool_lock);
         if (pooled) {
@@ -403,18 +436,10 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
                   kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
                                              header_count);
     size_t capacity = need > (size_t)a->conf->batch_size ? need : (size_t)a->conf->batch_size;
-    int rc;
-    kp_pbatch *b = capacity <= (size_t)a->conf->batch_size ? pool_take(a) : NULL;
-    if (!b) {
-        int64_t deadline = max_block_us > 0 ? now_us + max_block_us : 0;
-        if ((rc = reserve_memory(a, capacity, deadline))) return rc;
-        if (!(b = batch_new(capacity))) {
-            unreserve_memory(a, capacity);
-            return KP_ERR__NO_MEMORY;
-        }
-        b->reserved = capacity;
-        charge_growth(a, b);
-    }
+    kp_pbatch *b;
+    int rc = acquire_batch(a, capacity, max_block_us > 0 ? now_us + max_block_us : 0, &b);
+    if (rc) return rc;
+    charge_growth(a, b);
     batch_start(b, pq);
 
     pthread_mutex_lock(&pq->lock);
