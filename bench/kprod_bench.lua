@@ -8,52 +8,21 @@
 -- Java names), bootstrap.servers included.
 local kprod = require "kprod"
 
-local OWN = { data = true, topic = true, count = true }
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "bench_common.lua")
 
 local function fail(msg)
   io.stderr:write("kprod_bench: ", msg, "\n")
   os.exit(2)
 end
 
-local function parse(...)
-  local opts, props = { topic = "bench" }, {}
-  for i = 1, select("#", ...) do
-    local a = select(i, ...)
-    local k, v = a:match("^([^=]+)=(.*)$")
-    if not k then fail(("expected name=value, got '%s'"):format(a)) end
-    if OWN[k] then opts[k] = v else props[k] = v end
-  end
-  if not opts.data then fail("data=FILE is required") end
-  if opts.count then
-    opts.count = tonumber(opts.count)
-    if not opts.count or opts.count <= 0 then fail("count must be a positive number") end
-  end
-  return opts, props
+local ok, opts, props = pcall(common.parse, { data = true, topic = true, count = true }, { topic = "bench" }, ...)
+if not ok then fail(opts) end
+if opts.count then
+  opts.count = tonumber(opts.count)
+  if not opts.count or opts.count <= 0 then fail("count must be a positive number") end
 end
-
--- The KEY<TAB>VALUE lines of the pool file, as two arrays of strings.
-local function load_pool(path)
-  local keys, values = {}, {}
-  local f, err = io.open(path, "rb")
-  if not f then fail(err) end
-  for line in f:lines() do
-    local tab = line:find("\t", 1, true)
-    if not tab then fail(("%s:%d: expected KEY<TAB>VALUE"):format(path, #keys + 1)) end
-    keys[#keys + 1], values[#values + 1] = line:sub(1, tab - 1), line:sub(tab + 1)
-  end
-  f:close()
-  if #keys == 0 then fail(path .. ": no records") end
-  return keys, values
-end
-
-local opts, props = parse(...)
--- Reading lines leaves a garbage string per record; a full collection at
--- every step of the load keeps it from doubling the pool's peak memory
--- (the baseline loads its pool without garbage). Default pacing after.
-local pause = collectgarbage("setpause", 100)
-local keys, values = load_pool(opts.data)
-collectgarbage("setpause", pause)
-local n = #keys
+local loaded, keys, values, n = pcall(common.load_pool, opts.data)
+if not loaded then fail(keys) end
 local topic = opts.topic
 local p, err = kprod.producer(props)
 if not p then fail(err) end

@@ -9,21 +9,16 @@
 -- (coordinated omission corrected), as the baseline measures it. The first W
 -- seconds at the rate warm up and are not measured (the baseline gets the
 -- same with --warmup-seconds W). Other arguments are producer properties.
-local OWN = { data = true, topic = true, rate = true, seconds = true, warmup = true }
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "bench_common.lua")
 
 local function fail(msg)
   io.stderr:write("kprod_paced: ", msg, "\n")
   os.exit(2)
 end
 
-local opts, props = { topic = "bench", warmup = "0" }, {}
-for i = 1, select("#", ...) do
-  local a = select(i, ...)
-  local k, v = a:match("^([^=]+)=(.*)$")
-  if not k then fail(("expected name=value, got '%s'"):format(a)) end
-  if OWN[k] then opts[k] = v else props[k] = v end
-end
-if not opts.data then fail("data=FILE is required") end
+local ok, opts, props = pcall(common.parse, { data = true, topic = true, rate = true, seconds = true, warmup = true },
+  { topic = "bench", warmup = "0" }, ...)
+if not ok then fail(opts) end
 for _, k in ipairs { "rate", "seconds", "warmup" } do
   local n = tonumber(opts[k])
   if not n or n < 0 or (n == 0 and k ~= "warmup") then fail(k .. " must be a positive number") end
@@ -42,19 +37,7 @@ scenario = {
 -- The pool, loaded in the worker's own Lua state only.
 local keys, values, n
 function init()
-  keys, values, n = {}, {}, 0
-  local pause = collectgarbage("setpause", 100) -- as bench/kprod_bench.lua: no load garbage peak
-  local f, err = io.open(opts.data, "rb")
-  if not f then error(err, 0) end
-  for line in f:lines() do
-    local tab = line:find("\t", 1, true)
-    if not tab then error(("%s:%d: expected KEY<TAB>VALUE"):format(opts.data, n + 1), 0) end
-    n = n + 1
-    keys[n], values[n] = line:sub(1, tab - 1), line:sub(tab + 1)
-  end
-  f:close()
-  collectgarbage("setpause", pause)
-  if n == 0 then error(opts.data .. ": no records", 0) end
+  keys, values, n = common.load_pool(opts.data)
 end
 
 -- One record table, refilled: the runtime copies key and value at the send.
