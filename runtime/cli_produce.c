@@ -53,6 +53,9 @@ static void on_signal(int sig) {
     interrupted++;
 }
 
+/* Ends a send blocked for metadata or buffer.memory once a signal came. */
+static int was_interrupted(void) { return interrupted > 0; }
+
 static void on_delivery(const kp_delivery_report *r, void *opaque) {
     (void)opaque;
     if (!r->err) {
@@ -208,6 +211,7 @@ int kp_cli_produce(int argc, char **argv) {
         goto out;
     }
     p = kp_producer_new(conf, err, sizeof err);
+    if (p) kp_producer_set_interrupt_check(p, was_interrupted);
     conf = NULL;
     if (!p) {
         fprintf(stderr, "kprod produce: %s\n", err);

@@ -24,6 +24,9 @@ static void on_sigint(int sig) {
     interrupts++;
 }
 
+/* Ends a worker's send blocked for metadata or buffer.memory after a signal. */
+static int scenario_interrupted(void) { return interrupts > 0; }
+
 /* Calls the global hook `name` with the table at the top (popped), protected.
  * Returns 0 (also when there is no hook) with its first result pushed, or
  * -1 with the error printed. */
@@ -49,7 +52,9 @@ static kp_producer *new_producer(const kp_scn_config *c, char *errstr, size_t er
     if (c->brokers && kp_conf_set(conf, "bootstrap.servers", c->brokers, errstr, errlen)) goto err;
     for (int i = 0; i < c->nprops; i++)
         if (kp_conf_set_line(conf, c->props[i], errstr, errlen)) goto err;
-    return kp_producer_new(conf, errstr, errlen); /* owns conf */
+    kp_producer *p = kp_producer_new(conf, errstr, errlen); /* owns conf */
+    if (p) kp_producer_set_interrupt_check(p, scenario_interrupted);
+    return p;
 err:
     kp_conf_free(conf);
     return NULL;

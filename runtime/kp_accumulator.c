@@ -44,7 +44,11 @@ struct kp_accumulator {
 
     _Atomic int flushes;
     _Atomic int closed;
+    int (*interrupted)(void); /* checked by blocking waits; may be NULL */
 };
+
+/* Blocking waits wake this often to check a->interrupted. */
+#define INTERRUPT_CHECK_US 100000
 
 static void cond_init_monotonic(pthread_cond_t *c) {
     pthread_condattr_t attr;
@@ -59,6 +63,21 @@ static int cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadli
     struct timespec ts = {deadline_us / 1000000, (deadline_us % 1000000) * 1000};
     return pthread_cond_timedwait(c, m, &ts);
 }
+
+/* One slice of a blocking wait: until deadline_us, or less when an
+ * interrupt check is set, so that a signal ends the wait within 100 ms. */
+static void wait_slice(kp_accumulator *a, pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline_us) {
+    if (a->interrupted) {
+        int64_t check = kp_now_us() + INTERRUPT_CHECK_US;
+        if (check < deadline_us) deadline_us = check;
+    }
+    cond_wait_until(c, m, deadline_us);
+}
+
+static int interrupted(const kp_accumulator *a) { return a->interrupted && a->interrupted(); }
+
+void kp_accumulator_set_interrupt_check(kp_accumulator *a, int (*check)(void)) { a->interrupted = check; }
+
 
 kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), void *wakeup_ud) {
     kp_accumulator *a = calloc(1, sizeof *a);
@@ -266,11 +285,15 @@ static int acquire_batch(kp_accumulator *a, size_t capacity, int64_t deadline_us
             rc = got > 0 ? 0 : KP_ERR__NO_MEMORY;
             break;
         }
-        if (cond_wait_until(&a->mem_cond, &a->mem_lock, deadline_us) == ETIMEDOUT &&
-            kp_now_us() >= deadline_us) {
+        if (interrupted(a)) {
+            rc = KP_ERR__INTR;
+            break;
+        }
+        if (kp_now_us() >= deadline_us) {
             rc = KP_ERR__QUEUE_FULL;
             break;
         }
+        wait_slice(a, &a->mem_cond, &a->mem_lock, deadline_us);
     }
     atomic_fetch_sub(&a->mem_waiters, 1);
     pthread_mutex_unlock(&a->mem_lock);
@@ -528,12 +551,19 @@ void kp_accumulator_close(kp_accumulator *a) {
 
 int kp_accumulator_closed(kp_accumulator *a) { return atomic_load(&a->closed); }
 
-void kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us) {
+int kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us) {
+    int rc = 0;
     pthread_mutex_lock(&a->meta_lock);
     while (atomic_load(&t->partition_count) == 0 && atomic_load(&t->err) == 0 &&
-           !atomic_load(&a->closed) && kp_now_us() < deadline_us)
-        cond_wait_until(&a->meta_cond, &a->meta_lock, deadline_us);
+           !atomic_load(&a->closed) && kp_now_us() < deadline_us) {
+        if (interrupted(a)) {
+            rc = KP_ERR__INTR;
+            break;
+        }
+        wait_slice(a, &a->meta_cond, &a->meta_lock, deadline_us);
+    }
     pthread_mutex_unlock(&a->meta_lock);
+    return rc;
 }
 
 void kp_accumulator_notify_metadata(kp_accumulator *a) {

@@ -169,9 +169,13 @@ int kp_accumulator_memory_exhausted(kp_accumulator *a);
 int64_t kp_accumulator_buffer_used(kp_accumulator *a);
 
 /* Wait for metadata (senders of records): blocks until the topic has
- * partitions or an error, or until deadline_us. kp_accumulator_notify_metadata
- * wakes every waiter (sender thread, after applying a Metadata response). */
-void kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us);
+ * partitions or an error, or until deadline_us; KP_ERR__INTR when the
+ * interrupt check fired first, else 0. kp_accumulator_notify_metadata wakes
+ * every waiter (sender thread, after applying a Metadata response). */
+int kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us);
+/* A check the blocking waits (metadata, buffer.memory) make every 100 ms:
+ * non-zero ends the wait with KP_ERR__INTR. NULL: none. Set before sends. */
+void kp_accumulator_set_interrupt_check(kp_accumulator *a, int (*check)(void));
 void kp_accumulator_notify_metadata(kp_accumulator *a);
 
 /* Partition queue of topic t, or NULL when partition is out of range. */

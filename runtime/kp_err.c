@@ -191,6 +191,7 @@ static const kp_err_entry table[] = {
     LOCAL(NO_MEMORY, 0, "Local: out of memory"),
     LOCAL(FAIL, 0, "Local: failure"),
     LOCAL(COMPRESSION, 0, "Local: compression or decompression failed"),
+    LOCAL(INTR, 0, "Local: interrupted while waiting"),
 };
 
 #define TABLE_LEN (sizeof table / sizeof table[0])

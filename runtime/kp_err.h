@@ -170,6 +170,7 @@ typedef enum kp_err {
     KP_ERR__NO_MEMORY = -116,           /* allocation failed */
     KP_ERR__FAIL = -117,                /* local failure with no more specific code */
     KP_ERR__COMPRESSION = -118,         /* compressing or decompressing a batch failed */
+    KP_ERR__INTR = -119,                /* a blocked send gave up: interrupted (SIGINT/SIGTERM) */
 } kp_err;
 
 /* Highest Kafka protocol code kprod knows; broker codes above it are still

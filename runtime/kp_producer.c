@@ -200,7 +200,10 @@ static int topic_ready(kp_producer *p, kp_topic *t, int64_t deadline_us, char *e
                        size_t errlen) {
     if (atomic_load_explicit(&t->partition_count, memory_order_acquire) == 0) {
         kp_sender_want_metadata(&p->sender);
-        kp_accumulator_wait_metadata(p->acc, t, deadline_us);
+        if (kp_accumulator_wait_metadata(p->acc, t, deadline_us)) {
+            snprintf(errstr, errlen, "interrupted while waiting for metadata of topic '%s'", t->name);
+            return KP_ERR__INTR;
+        }
     }
     int err = atomic_load(&t->err);
     if (err) {
@@ -329,6 +332,9 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
                      (long long)p->conf->buffer_memory, (long long)p->conf->max_block_ms);
         else if (rc == KP_ERR__DESTROY)
             snprintf(errstr, errlen, "producer is closed");
+        else if (rc == KP_ERR__INTR)
+            snprintf(errstr, errlen, "interrupted while waiting for room in buffer.memory=%lld",
+                     (long long)p->conf->buffer_memory);
         else
             snprintf(errstr, errlen, "%s", kp_err_desc(rc));
         return rc;
@@ -393,6 +399,10 @@ int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeo
 }
 
 const kp_conf *kp_producer_conf(const kp_producer *p) { return p->conf; }
+
+void kp_producer_set_interrupt_check(kp_producer *p, int (*check)(void)) {
+    kp_accumulator_set_interrupt_check(p->acc, check);
+}
 
 void kp_producer_set_retry_policy(kp_producer *p, kp_retry_policy_fn *fn, void *ud) {
     p->sender.retry_policy_ud = ud;

@@ -94,6 +94,11 @@ int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeo
  * thread. Set it before the first send; NULL restores Java's rule. */
 void kp_producer_set_retry_policy(kp_producer *p, kp_retry_policy_fn *fn, void *ud);
 
+/* A check that a send blocked for metadata or buffer.memory makes every
+ * 100 ms: when it returns non-zero, the send gives up with KP_ERR__INTR.
+ * For signal handling (it reads a flag a handler set). Set before sends. */
+void kp_producer_set_interrupt_check(kp_producer *p, int (*check)(void));
+
 /* The validated configuration the producer runs with (read only). */
 const kp_conf *kp_producer_conf(const kp_producer *p);
 

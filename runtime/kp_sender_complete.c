@@ -170,8 +170,16 @@ static void complete_batch(kp_sender *s, kp_pbatch *b, int error, const char *me
     int sequence_error = error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
                          error == KP_ERR_UNKNOWN_PRODUCER_ID;
     int retriable = kp_err_retriable(error) || (s->idempotent && sequence_error);
-    if (retriable && !delivery_expired(s, b, now_us) && b->attempts < s->conf->retries &&
-        !atomic_load(&s->forced)) {
+    if (retriable && atomic_load(&s->forced)) {
+        /* Java aborts every incomplete batch on a forced close: a batch that
+         * would have been retried fails as the others do, with _DESTROY. */
+        char why[512];
+        snprintf(why, sizeof why, "producer closed forcefully before a retry (last error %s: %s)",
+                 kp_err_name(error), message ? message : kp_err_desc(error));
+        kp_sender_finish_batch(s, b, KP_ERR__DESTROY, why, -1, -1);
+        return;
+    }
+    if (retriable && !delivery_expired(s, b, now_us) && b->attempts < s->conf->retries) {
         int decision = KP_RETRY_DEFAULT;
         if (s->retry_policy) {
             kp_retry_ctx ctx = {pq->topic->name, pq->partition, b->attempts + 1, error, message,

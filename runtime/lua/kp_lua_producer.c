@@ -61,6 +61,8 @@ kp_lua_producer *kp_lua_producer_new(kp_conf *conf, char *errstr, size_t errlen)
         free(lp);
         return NULL;
     }
+    /* `kprod run`'s SIGINT/SIGTERM end a send blocked for metadata or memory. */
+    kp_producer_set_interrupt_check(lp->producer, kp_lua_interrupted);
     return lp;
 }
 

@@ -181,7 +181,7 @@ expect "produce: unreachable bootstrap servers" 1 \
   "no broker reachable at bootstrap.servers=127.0.0.1:1 within max.block.ms=2000 ms (last error: connect to broker 127.0.0.1:1" \
   "$KPROD" produce -q -b 127.0.0.1:1 -t t -X max.block.ms=2000
 elapsed=$((($(date +%s%N) - start) / 1000000))
-check "produce: unreachable bootstrap servers: gives up after max.block.ms ($elapsed ms)" test "$elapsed" -lt 4000
+check_timing "produce: unreachable bootstrap servers: gives up after max.block.ms ($elapsed ms)" test "$elapsed" -lt 4000
 check "produce: unreachable bootstrap servers: names the line" grep -q "^kprod produce: -:1: not sent: no broker reachable" "$work/err"
 script unreachable <<'EOF'
 local kprod = require "kprod"

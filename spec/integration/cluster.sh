@@ -4,14 +4,23 @@
 # the closing "N passed, N failed, N skipped" line.
 #
 # Environment: KPROD_BUILD (build dir with kprod), KPROD_MOCK (command that
-# starts a mock peer), KPROD_PEER (legacy|modern), KPROD_TEST_BROKERS.
+# starts a mock peer), KPROD_PEER (legacy|modern), KPROD_TEST_BROKERS,
+# KPROD_VALGRIND=1 (every kprod and kp_roundtrip the test starts runs under
+# valgrind memcheck, spec/valgrind.sh; the mock peer does not).
 
 set -uo pipefail
 KPROD_BUILD=${KPROD_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 KPROD=$KPROD_BUILD/kprod
+ROUNDTRIP=$KPROD_BUILD/kp_roundtrip
 PEER=${KPROD_PEER:-legacy}
 passed=0 failed=0 skipped=0
 work=$(mktemp -d /tmp/kprod-it.XXXXXX)
+VALGRIND=${KPROD_VALGRIND:-0}
+if ((VALGRIND)); then
+  source "$(dirname "${BASH_SOURCE[0]}")/../valgrind.sh"
+  KPROD=$(valgrind_wrap "$KPROD" "$work")
+  ROUNDTRIP=$(valgrind_wrap "$ROUNDTRIP" "$work")
+fi
 mock_pid=""
 BROKERS=""
 # Sanitizer reports of every process started here land in $work: finish
@@ -28,6 +37,11 @@ fail() {
   for d in "$@"; do printf '    %s\n' "$d"; done
 }
 skip() { skipped=$((skipped + 1)); echo "skip - $1"; }
+# check_timing DESCRIPTION COMMAND...: check, for a check only about wall-clock
+# time; skipped under valgrind, which slows kprod 20-50x.
+check_timing() {
+  if ((VALGRIND)); then skip "$1: timing under valgrind is not meaningful"; else check "$@"; fi
+}
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
   local what=$1; shift
@@ -49,13 +63,24 @@ cluster_stop() {
   mock_pid=""
 }
 
-finish() {
-  cluster_stop
-  local report
+# check_reports: a failure for each sanitizer or valgrind report in $work.
+check_reports() {
+  local report why lines
   for report in "$work"/asan.* "$work"/ubsan.*; do
     [[ -e "$report" ]] || continue
     fail "sanitizer report $(basename "$report")" "$(head -n 30 "$report")"
   done
+  if ((VALGRIND)); then
+    while IFS=$'\t' read -r report why; do
+      mapfile -t lines < <(valgrind_excerpt "$report")
+      fail "valgrind report $(basename "$report"): $why" "${lines[@]}"
+    done < <(valgrind_failures "$work")
+  fi
+}
+
+finish() {
+  cluster_stop
+  check_reports
   rm -rf "$work"
   echo "$passed passed, $failed failed, $skipped skipped"
   ((failed == 0))
@@ -69,7 +94,7 @@ cluster_start() {
     return 0
   fi
   local -a cmd
-  read -r -a cmd <<<"${KPROD_MOCK:-$KPROD mock}"
+  read -r -a cmd <<<"${KPROD_MOCK:-$KPROD_BUILD/kprod mock}"
   coproc MOCK { exec "${cmd[@]}" "$@" 2>"$work/mock.log"; }
   mock_pid=$MOCK_PID # bash unsets MOCK_PID when the coprocess ends
   if ! IFS= read -r -t 10 BROKERS <&"${MOCK[0]}"; then
@@ -149,6 +174,19 @@ paced() {
     lines=$((lines + $2))
     sleep "$3"
   done
+}
+
+# delivering TOPIC: waits until TOPIC holds a record: a kprod just started
+# has connected, fetched metadata and delivered (under valgrind that takes
+# seconds); a failed check after 60 s.
+delivering() {
+  local i
+  for i in $(seq 300); do
+    [[ -n "$(kcat -C -b "$BROKERS" -t "$1" -c 1 -e -q -f '.\n' 2>/dev/null)" ]] && return 0
+    sleep 0.2
+  done
+  fail "a record reaches $1 within 60 s"
+  return 1
 }
 
 # leader_of TOPIC PARTITION: the broker id leading it, from metadata.

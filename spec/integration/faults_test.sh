@@ -76,6 +76,7 @@ t=$(uniq_topic leader-move)
 topic_create "$t" 6
 produce_paced "$t" "$work/p.log" &
 pid=$!
+delivering "$t"
 sleep 0.3; mock "leader $t 0 2"; mock "leader $t 1 3"; mock "leader $t 2 1"
 sleep 0.3; mock "leader $t 0 3"; mock "leader $t 3 2"
 wait $pid
@@ -86,6 +87,7 @@ t=$(uniq_topic broker-down)
 topic_create "$t" 6
 produce_paced "$t" "$work/p.log" &
 pid=$!
+delivering "$t"
 sleep 0.3; mock "down 1"; sleep 0.5; mock "up 1"
 wait $pid
 expect_exactly_once "$t" "$work/p.log" "broker 1 down then up"
@@ -104,6 +106,7 @@ paced "$work/in.txt" 250 0.1 | "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t
   -X request.timeout.ms=1000 -X delivery.timeout.ms=60000 2>"$work/p.log" &
 pid=$!
 slow=$(leader_of "$t" 0) # the mock places leaders at random: pick one that leads
+delivering "$t"
 sleep 0.5; mock "rtt ${slow:-1} 1500"
 sleep 5; mock "rtt ${slow:-1} 0"
 wait $pid
@@ -136,7 +139,7 @@ mkfifo "$work/fifo"
   -X linger.ms=0 <"$work/fifo" 2>"$work/p.log" &
 pid=$!
 exec 7>"$work/fifo"
-echo warmup >&7; sleep 0.5
+echo warmup >&7; delivering "$t"
 mock "down all"
 start=$(date +%s%N)
 for i in $(seq 100); do echo "late-$i" >&7; done
@@ -146,7 +149,7 @@ rc=$?
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 check_eq "delivery timeout: exit status 1" "$rc" 1
 check "delivery timeout: 100 records failed with _MSG_TIMED_OUT" grep -q "100 failed with _MSG_TIMED_OUT" "$work/p.log"
-check "delivery timeout: all reported within 2000 ms + 1500 ms margin ($elapsed_ms ms)" test "$elapsed_ms" -lt 3500
+check_timing "delivery timeout: all reported within 2000 ms + 1500 ms margin ($elapsed_ms ms)" test "$elapsed_ms" -lt 3500
 mock "up all"
 
 # buffer.memory full: sends block max.block.ms, then fail with a clear error.
@@ -157,7 +160,7 @@ rm -f "$work/fifo"; mkfifo "$work/fifo"
   -X delivery.timeout.ms=3000 -X request.timeout.ms=1000 -X linger.ms=0 <"$work/fifo" 2>"$work/p.log" &
 pid=$!
 exec 7>"$work/fifo"
-echo warmup >&7; sleep 0.5
+echo warmup >&7; delivering "$t"
 mock "down all"
 head -c 200000 /dev/zero | tr '\0' v | fold -w 100 >&7
 exec 7>&-
@@ -173,7 +176,7 @@ rm -f "$work/fifo"; mkfifo "$work/fifo"
 "$KPROD" produce -q -b "$BROKERS" -t "$t" -X linger.ms=0 <"$work/fifo" 2>"$work/p.log" &
 pid=$!
 exec 7>"$work/fifo"
-echo warmup >&7; sleep 0.5
+echo warmup >&7; delivering "$t"
 mock "down all"
 for i in $(seq 50); do echo "stuck-$i" >&7; done
 sleep 0.3
@@ -185,6 +188,6 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 exec 7>&-
 check_eq "forced close: exit status 1" "$rc" 1
 check "forced close: the 50 stuck records fail with _DESTROY" grep -q "50 failed with _DESTROY" "$work/p.log"
-check "forced close: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
+check_timing "forced close: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
 mock "up all"
 finish

@@ -18,12 +18,11 @@
 # shellcheck source=cluster.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/cluster.sh"
 
-ROUNDTRIP=$KPROD_BUILD/kp_roundtrip
 RECORDS=${KPROD_ROUNDTRIP_RECORDS:-300}
 FORMAT='%p %o %T %K %k %S %s %h\n'
 
-if [[ ! -x "$ROUNDTRIP" ]]; then
-  echo "$0: $ROUNDTRIP not found (cmake --build $KPROD_BUILD --target kp_roundtrip)" >&2
+if [[ ! -x "$KPROD_BUILD/kp_roundtrip" ]]; then
+  echo "$0: $KPROD_BUILD/kp_roundtrip not found (cmake --build $KPROD_BUILD --target kp_roundtrip)" >&2
   exit 2
 fi
 if ! command -v kcat >/dev/null 2>&1; then
@@ -140,5 +139,6 @@ fi
 # cluster.sh's finish would add ", N skipped"; this test skips nothing and
 # keeps the two-count summary line of the other mock tests.
 cluster_stop
+check_reports
 echo "$passed passed, $failed failed"
 ((failed == 0))

@@ -34,7 +34,7 @@ for sig in INT TERM; do
   topic_create "$t" 3
   started "$KPROD" produce -q -b "$BROKERS" -t "$t"
   for i in $(seq 1000); do echo "r-$i"; done >&7
-  sleep 1
+  delivering "$t"; sleep 1
   signal $sig
   stopped
   check_eq "produce, SIG$sig: exit status 0 (everything read was delivered)" "$rc" 0
@@ -48,7 +48,7 @@ if have_mock; then
   t=$(uniq_topic produce-forced)
   topic_create "$t" 1
   started "$KPROD" produce -q -b "$BROKERS" -t "$t" -X linger.ms=0
-  echo warmup >&7; sleep 0.5
+  echo warmup >&7; delivering "$t"
   mock "down all"
   for i in $(seq 20); do echo "stuck-$i"; done >&7
   sleep 0.3
@@ -57,7 +57,7 @@ if have_mock; then
   mock "up all"
   check_eq "produce, SIGTERM twice: exit status 1" "$rc" 1
   check "produce, SIGTERM twice: the 20 stuck records fail with _DESTROY" grep -q "20 failed with _DESTROY" "$work/err"
-  check "produce, SIGTERM twice: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
+  check_timing "produce, SIGTERM twice: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
 fi
 
 # --- kprod produce: SIGPIPE ignored. stderr is a pipe whose reader leaves
@@ -101,7 +101,7 @@ for sig in INT TERM; do
   topic_create "$t" 3
   want=$([[ $sig == INT ]] && echo 130 || echo 143)
   started "$KPROD" run "$script" -b "$BROKERS" -- "$t" 1
-  sleep 2
+  delivering "$t"; sleep 2
   signal $sig
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
@@ -120,7 +120,7 @@ if have_mock; then
   t=$(uniq_topic run-forced)
   topic_create "$t" 1
   started "$KPROD" run "$script" -b "$BROKERS" -- "$t" 50
-  sleep 1
+  delivering "$t"; sleep 1
   mock "down all"
   sleep 1
   signal INT; sleep 0.3; kill -INT "$pid"
@@ -129,7 +129,7 @@ if have_mock; then
   stopped
   mock "up all"
   check_eq "run, SIGINT twice: exit status 130" "$rc" 130
-  check "run, SIGINT twice: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
+  check_timing "run, SIGINT twice: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
   check "run, SIGINT twice: the stuck records are reported failed with _DESTROY" grep -q "_DESTROY" "$work/err"
 fi
 
@@ -150,4 +150,40 @@ EOF
 "$KPROD" run "$work/finite.lua" -b "$BROKERS" -- "$t" 2>"$work/err" | head -n 1 >/dev/null
 check_eq "run, stdout pipe closed: exit status 0, not 141 (SIGPIPE)" "${PIPESTATUS[0]}" 0
 check_eq "run, stdout pipe closed: the 300 records are in the topic" "$(count "$t")" 300
+
+# --- A send blocked waiting for metadata (no broker reachable) ends at the
+# first signal, within 100 ms, instead of after max.block.ms (60 s): the
+# record is reported not sent, and the close goes on as usual.
+# blocked_in_send: waits (up to 30 s) until kprod warned that no broker answers.
+blocked_in_send() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -q "no broker reachable" "$work/err" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+started "$KPROD" produce -b 127.0.0.1:1 -t blocked
+echo one >&7
+check "produce, blocked for metadata: kprod warns that no broker is reachable" blocked_in_send
+signal INT
+stopped
+check "produce, SIGINT while blocked for metadata: the line is reported not sent" \
+  grep -q -- "-:1: not sent: interrupted while waiting for metadata of topic 'blocked'" "$work/err"
+check "produce, SIGINT while blocked for metadata: summary counts 1 not sent" grep -q "1 not sent" "$work/err"
+check_timing "produce, SIGINT while blocked for metadata: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
+
+cat >"$work/blocked.lua" <<'EOF'
+local kprod = require "kprod"
+local p = assert(kprod.producer { ["bootstrap.servers"] = "127.0.0.1:1" })
+print(p:send { topic = "blocked", value = "v" })
+EOF
+started "$KPROD" run "$work/blocked.lua"
+check "run, blocked for metadata: kprod warns that no broker is reachable" blocked_in_send
+signal INT
+stopped
+check_eq "run, SIGINT while blocked for metadata: exit status 130" "$rc" 130
+check "run, SIGINT while blocked for metadata: send returned the interruption" \
+  grep -q "interrupted while waiting for metadata of topic 'blocked'" "$work/out"
+check_timing "run, SIGINT while blocked for metadata: done within 2 s ($elapsed_ms ms)" test "$elapsed_ms" -lt 2000
 finish

@@ -9,7 +9,10 @@ package.cpath = build .. "/?.so;" .. package.cpath
 
 local kprod = require "kprod"
 
-local helper = { kprod = kprod, root = root, build = build, kprod_bin = build .. "/kprod" }
+-- Under valgrind (KPROD_VALGRIND=1, spec/run_busted.sh) $KPROD_BIN runs kprod
+-- under memcheck, and specs end as pending before checks of wall-clock time.
+local helper = { kprod = kprod, root = root, build = build,
+  kprod_bin = os.getenv("KPROD_BIN") or build .. "/kprod", valgrind = os.getenv("KPROD_VALGRIND") == "1" }
 
 local peer
 

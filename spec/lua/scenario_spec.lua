@@ -57,11 +57,12 @@ end
 describe("kprod run with a scenario", function()
   it("keeps the target rate within 1% and counts every record", function()
     local r, out, topic = run_basic("scn-rate", 4, "--rate 2000 --duration 3s --workers 2", 6000)
-    assert.is_true(math.abs(r.throughput.records_per_sec - 2000) <= 20, out)
-    assert.is_true(math.abs(r.duration_s - 3) < 0.03, out)
     local total = 0
     for _, n in pairs(r.partitions[topic]) do total = total + n end
     assert.are.equal(6000, total)
+    if helper.valgrind then return pending("rate and duration: timing under valgrind is not meaningful") end
+    assert.is_true(math.abs(r.throughput.records_per_sec - 2000) <= 20, out)
+    assert.is_true(math.abs(r.duration_s - 3) < 0.03, out)
   end)
 
   it("measures latency from the intended send time: a generator stall shows, send-to-ack hides it", function()
@@ -73,6 +74,7 @@ describe("kprod run with a scenario", function()
     assert.are.equal(3000, r.records.acked)
     -- 400 records were due during the stall: their latency counts from when they were due.
     assert.is_true(r.latency_ms.p99 >= 300, out)
+    if helper.valgrind then return pending("send-to-ack p99: timing under valgrind is not meaningful") end
     assert.is_true(r.latency_stages_ms.uncorrected.p99 < 100, out)
   end)
 
@@ -262,7 +264,7 @@ describe("kprod run on SIGINT", function()
     os.execute(("%s run %s -b '%s' --json %s --rate 500 --duration 60s > %s 2>&1 & echo $! > %s")
       :format(kprod_bin, s, helper.peer().bootstrap, out, log, pidfile))
     local pid = assert(io.open(pidfile)):read("*l")
-    helper.kprod.sleep(1500)
+    helper.kprod.sleep(helper.valgrind and 4500 or 1500) -- under valgrind kprod takes seconds to start
     os.execute("kill -INT " .. pid)
     local deadline = helper.kprod.now() + 20000
     while os.execute("kill -0 " .. pid .. " 2>/dev/null") == 0 and helper.kprod.now() < deadline do
@@ -274,8 +276,9 @@ describe("kprod run on SIGINT", function()
     local r = read_json(out)
     assert.is_true(r.interrupted)
     assert.is_true(r.records.acked > 300 and r.records.acked == r.records.sent, text)
-    assert.is_true(r.duration_s > 1 and r.duration_s < 3, text)
     for _, f in ipairs { s, out, log, pidfile } do os.remove(f) end
+    if helper.valgrind then return pending("duration: timing under valgrind is not meaningful") end
+    assert.is_true(r.duration_s > 1 and r.duration_s < 3, text)
   end)
 end)
 
