@@ -78,7 +78,6 @@ static int interrupted(const kp_accumulator *a) { return a->interrupted && a->in
 
 void kp_accumulator_set_interrupt_check(kp_accumulator *a, int (*check)(void)) { a->interrupted = check; }
 
-
 kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), void *wakeup_ud) {
     kp_accumulator *a = calloc(1, sizeof *a);
     if (!a) return NULL;

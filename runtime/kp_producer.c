@@ -194,13 +194,16 @@ int kp_producer_close(kp_producer *p, int timeout_ms) {
 
 /* ---- send ---- */
 
-/* Waits for the topic's metadata as Java's waitOnMetadata does. Returns 0 or
- * a kp_err code with errstr set. */
-static int topic_ready(kp_producer *p, kp_topic *t, int64_t deadline_us, char *errstr,
-                       size_t errlen) {
+/* Waits for the topic's metadata as Java's waitOnMetadata does; when it had
+ * to wait, *now_us becomes the time it stopped waiting. Returns 0 or a
+ * kp_err code with errstr set. */
+static int topic_ready(kp_producer *p, kp_topic *t, int64_t deadline_us, int64_t *now_us,
+                       char *errstr, size_t errlen) {
     if (atomic_load_explicit(&t->partition_count, memory_order_acquire) == 0) {
         kp_sender_want_metadata(&p->sender);
-        if (kp_accumulator_wait_metadata(p->acc, t, deadline_us)) {
+        int rc = kp_accumulator_wait_metadata(p->acc, t, deadline_us);
+        *now_us = kp_now_us();
+        if (rc) {
             snprintf(errstr, errlen, "interrupted while waiting for metadata of topic '%s'", t->name);
             return KP_ERR__INTR;
         }
@@ -306,10 +309,8 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
         snprintf(errstr, errlen, "out of memory");
         return KP_ERR__NO_MEMORY;
     }
-    int waited = atomic_load_explicit(&t->partition_count, memory_order_acquire) == 0;
-    int rc = topic_ready(p, t, deadline, errstr, errlen);
+    int rc = topic_ready(p, t, deadline, &now, errstr, errlen);
     if (rc) return rc;
-    if (waited) now = kp_now_us();
     int32_t n = atomic_load_explicit(&t->partition_count, memory_order_acquire);
     if (partition == KP_PARTITION_ANY) {
         partition = choose_partition(p, t, n, key, key_len, size);
@@ -394,7 +395,8 @@ int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeo
     char err[256];
     kp_topic *t = kp_accumulator_topic(p->acc, topic, strlen(topic));
     if (!t) return KP_ERR__NO_MEMORY;
-    int rc = topic_ready(p, t, kp_now_us() + KP_MS(timeout_ms), err, sizeof err);
+    int64_t now = kp_now_us();
+    int rc = topic_ready(p, t, now + KP_MS(timeout_ms), &now, err, sizeof err);
     return rc ? rc : atomic_load(&t->partition_count);
 }
 
