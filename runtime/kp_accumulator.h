@@ -97,7 +97,8 @@ struct kp_partq {
     struct kp_node *leader_node;
     int muted;                  /* a batch is in flight and order must hold */
     int32_t next_sequence;      /* idempotence: next batch's base sequence */
-    int32_t inflight_batches;   /* sequenced batches sent, not yet completed */
+    int32_t inflight_batches;   /* batches sent, not yet completed */
+    struct kp_node *inflight_node; /* where they went (one leader at a time) */
 };
 
 /* A topic as the accumulator knows it. partition_count is 0 until metadata

@@ -141,6 +141,12 @@ static const kp_conf_prop kp_conf_props[] = {
      "kprod: key hash used when a record names no partition. default = Java's (murmur2; sticky "
      "for null keys); the others are librdkafka's partitioners of the same name.",
      partitioner_choices, 0},
+    {"kprod.strict.ordering", KP_CONF_BOOL, "false", 0, 0, F(kprod_strict_ordering),
+     "kprod: at most one batch per partition in flight, so a partition's order survives retries "
+     "even on brokers that do not check idempotent sequence numbers (librdkafka's mock cluster for "
+     "non-transactional producers). Off, idempotence keeps order as in Java: up to "
+     "max.in.flight.requests.per.connection batches per partition, the broker rejecting gaps.",
+     NULL, 0},
 };
 
 #define KP_CONF_NPROPS (sizeof kp_conf_props / sizeof kp_conf_props[0])

@@ -54,6 +54,7 @@ typedef struct kp_conf {
     int allow_auto_create_topics;                   /* allow.auto.create.topics */
     char *transactional_id;                         /* transactional.id: always NULL for now */
     int kprod_partitioner;                          /* kprod.partitioner: kp_partitioner_kind */
+    int kprod_strict_ordering;                      /* kprod.strict.ordering */
     uint64_t user_set[2]; /* private: which properties kp_conf_set was given */
 } kp_conf;
 

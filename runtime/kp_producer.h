@@ -81,6 +81,7 @@ typedef struct kp_metrics {
     int64_t buffer_bytes;        /* buffer.memory in use */
     int64_t buffer_limit;
     uint64_t metadata_requests, epoch_bumps;
+    int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
 } kp_metrics;
 
 /* Fills *m with counters since creation. Thread-safe. */

@@ -72,12 +72,12 @@ int kp_sender_init(kp_sender *s, const kp_conf *conf, kp_accumulator *acc,
     s->producer_id = KP_NO_PRODUCER_ID;
     s->producer_epoch = KP_NO_PRODUCER_EPOCH;
     /* Ordering: Java mutes a partition while its batch is in flight when
-     * max.in.flight is 1. kprod does the same whenever idempotence is on, so
-     * order holds even against brokers that do not check sequence numbers
-     * (librdkafka's mock for non-transactional producers); other partitions
-     * still fill the connection's in-flight slots. */
+     * max.in.flight is 1; kprod.strict.ordering does the same at any
+     * max.in.flight, for brokers that do not check sequence numbers. Otherwise
+     * a partition pipelines up to max.in.flight batches, as Java's idempotent
+     * producer does: the broker rejects a gap and the sender retries in order. */
     s->per_partition_in_flight =
-        (conf->max_in_flight_requests_per_connection == 1 || s->idempotent) ? 1 : 0;
+        (conf->max_in_flight_requests_per_connection == 1 || conf->kprod_strict_ordering) ? 1 : 0;
     pthread_mutex_init(&s->conn_error_lock, NULL);
     s->loop = ev_loop_new(EVFLAG_AUTO);
     if (!s->loop) {
@@ -203,6 +203,10 @@ static int drain_node(kp_sender *s, kp_node *node, kp_pbatch **out, int64_t now_
         int i = (start + k) % node->nparts;
         kp_partq *pq = node->parts[i];
         if (pq->muted) continue;
+        /* After a leader change, the new leader gets nothing of this
+         * partition until the old one has answered for what it holds: a
+         * batch failing there must not be overtaken here. */
+        if (pq->inflight_batches > 0 && pq->inflight_node != node) continue;
         pthread_mutex_lock(&pq->lock);
         kp_pbatch *first = pq->head;
         pthread_mutex_unlock(&pq->lock);
@@ -220,6 +224,9 @@ static int drain_node(kp_sender *s, kp_node *node, kp_pbatch **out, int64_t now_
         b->drained_us = now_us;
         b->in_flight = 1;
         pq->inflight_batches++;
+        pq->inflight_node = node;
+        if (pq->inflight_batches > atomic_load_explicit(&s->stats.partition_in_flight_max, memory_order_relaxed))
+            atomic_store(&s->stats.partition_in_flight_max, pq->inflight_batches);
         if (s->per_partition_in_flight && pq->inflight_batches >= s->per_partition_in_flight)
             pq->muted = 1;
         out[n++] = b;

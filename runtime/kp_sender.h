@@ -43,6 +43,7 @@ typedef struct kp_sender_stats {
     _Atomic int64_t in_flight_requests;
     _Atomic int64_t in_flight_records;    /* drained, not yet completed */
     _Atomic uint64_t metadata_requests, epoch_bumps;
+    _Atomic int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
 } kp_sender_stats;
 
 typedef struct kp_inflight kp_inflight;
@@ -164,6 +165,12 @@ int kp_sender_idempotence_ready(kp_sender *s, int64_t now_us, int64_t *wake_us);
 void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b);
 /* Bookkeeping when a sequenced batch finishes: err 0 (acked) or its error. */
 void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int err);
+/* For an OUT_OF_ORDER_SEQUENCE_NUMBER answer: 1 when the gap the broker saw
+ * is one kprod knows of (Java's canRetry): an earlier batch of the partition
+ * is still unacknowledged (failed and queued for a retry, or in flight), or
+ * the batch belongs to an epoch already replaced. It is then retried behind
+ * that batch with no new epoch; 0 means the broker lost track of us. */
+int kp_sender_gap_explained(kp_sender *s, kp_pbatch *b);
 /* Java's shouldStopDrainBatchesForPartition. */
 int kp_sender_hold_partition(kp_sender *s, kp_partq *pq, kp_pbatch *first);
 

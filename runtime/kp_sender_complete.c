@@ -169,6 +169,16 @@ static void complete_batch(kp_sender *s, kp_pbatch *b, int error, const char *me
     if (kp_err_invalid_metadata(error)) kp_sender_request_metadata(s);
     int sequence_error = error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
                          error == KP_ERR_UNKNOWN_PRODUCER_ID;
+    if (s->idempotent && error == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER && !atomic_load(&s->forced) &&
+        !delivery_expired(s, b, now_us) && kp_sender_gap_explained(s, b)) {
+        /* Pipelined behind a batch that failed: it goes again right after
+         * that one (the drain holds retries in sequence order). */
+        KP_LOG_DEBUG("retrying %s [%d] (sequence %d) behind an earlier batch: the broker refused "
+                     "its gap", pq->topic->name, pq->partition, b->base_sequence);
+        retry_batch(s, b, now_us);
+        b->retry_backoff_us = 0;
+        return;
+    }
     int retriable = kp_err_retriable(error) || (s->idempotent && sequence_error);
     if (retriable && atomic_load(&s->forced)) {
         /* Java aborts every incomplete batch on a forced close: a batch that
@@ -188,8 +198,9 @@ static void complete_batch(kp_sender *s, kp_pbatch *b, int error, const char *me
         }
         if (decision != KP_RETRY_FAIL) {
             if (s->idempotent && sequence_error) s->epoch_bump_needed = 1;
-            KP_LOG_DEBUG("retrying %s [%d] (%d records, attempt %d): %s", pq->topic->name,
-                         pq->partition, b->b.count, b->attempts + 1, kp_err_name(error));
+            KP_LOG_DEBUG("retrying %s [%d] (%d records, sequence %d, attempt %d): %s",
+                         pq->topic->name, pq->partition, b->b.count, b->base_sequence,
+                         b->attempts + 1, kp_err_name(error));
             retry_batch(s, b, now_us);
             if (decision >= 0) b->retry_backoff_us = KP_MS(decision);
             return;

@@ -150,3 +150,29 @@ int kp_sender_hold_partition(kp_sender *s, kp_partq *pq, kp_pbatch *first) {
      * flight, so it cannot overtake or be overtaken. */
     return first->in_retry && pq->inflight_batches > 0;
 }
+
+/* a's sequence comes before b's, sequences wrapping from INT32_MAX to 0. */
+static int sequence_before(int32_t a, int32_t b) {
+    int64_t d = ((int64_t)b - a + ((int64_t)1 << 31)) % ((int64_t)1 << 31);
+    return d > 0 && d < ((int64_t)1 << 30);
+}
+
+static int earlier_batch(const kp_pbatch *x, const kp_pbatch *b) {
+    return x != b && x->pq == b->pq && !x->done && x->base_sequence != KP_NO_SEQUENCE &&
+           x->producer_id == b->producer_id && x->producer_epoch == b->producer_epoch &&
+           sequence_before(x->base_sequence, b->base_sequence);
+}
+
+int kp_sender_gap_explained(kp_sender *s, kp_pbatch *b) {
+    if (b->producer_id != s->producer_id || b->producer_epoch != s->producer_epoch) return 1;
+    /* Retried batches wait at the head of the queue, in sequence order. */
+    kp_partq *pq = b->pq;
+    pthread_mutex_lock(&pq->lock);
+    int found = 0;
+    for (kp_pbatch *x = pq->head; x && x->in_retry && !found; x = x->next) found = earlier_batch(x, b);
+    pthread_mutex_unlock(&pq->lock);
+    for (kp_inflight *ctx = s->inflight_head; ctx && !found; ctx = ctx->next)
+        for (int i = 0; i < ctx->nbatches && !found; i++) found = earlier_batch(ctx->batches[i], b);
+    return found;
+}
+

@@ -315,44 +315,70 @@ static int kp_mock_cmd_rtt(kp_mock_cluster *m, char **args, char *errstr, size_t
     return 0;
 }
 
-/* Parses the APIKEY ERRCODE COUNT triple shared by `errors` and `broker-errors`. */
-static int kp_mock_parse_error_push(char **args, int16_t *api_key, rd_kafka_resp_err_t *code,
-                                    int *count, char *errstr, size_t errlen) {
-    if (kp_mock_parse_api_key(args[0], api_key, errstr, errlen) == -1 ||
-        kp_mock_parse_error_code(args[1], code, errstr, errlen) == -1 ||
-        kp_mock_cluster_parse_int(args[2], "error count", 1, KP_MOCK_MAX_ERROR_COUNT, count,
+/* The codes of one push: ERRCODE[,ERRCODE...], answered in that order. */
+#define KP_MOCK_MAX_ERROR_LIST 16
+typedef struct kp_mock_error_push {
+    int16_t api_key;
+    rd_kafka_resp_err_t codes[KP_MOCK_MAX_ERROR_LIST];
+    int ncodes;
+    int count; /* how many times the list is pushed */
+} kp_mock_error_push;
+
+/* Parses the APIKEY ERRCODE[,ERRCODE...] COUNT triple shared by `errors` and
+ * `broker-errors`. */
+static int kp_mock_parse_error_push(char **args, kp_mock_error_push *push, char *errstr,
+                                    size_t errlen) {
+    char list[256], *save = NULL, *code;
+
+    if (kp_mock_parse_api_key(args[0], &push->api_key, errstr, errlen) == -1 ||
+        kp_mock_cluster_parse_int(args[2], "error count", 1, KP_MOCK_MAX_ERROR_COUNT, &push->count,
                                   errstr, errlen) == -1)
         return -1;
+    snprintf(list, sizeof list, "%s", args[1]);
+    push->ncodes = 0;
+    for (code = strtok_r(list, ",", &save); code; code = strtok_r(NULL, ",", &save)) {
+        if (push->ncodes == KP_MOCK_MAX_ERROR_LIST)
+            return kp_mock_fail(errstr, errlen, "at most %d error codes in one list",
+                                KP_MOCK_MAX_ERROR_LIST);
+        if (kp_mock_parse_error_code(code, &push->codes[push->ncodes], errstr, errlen) == -1)
+            return -1;
+        push->ncodes++;
+    }
+    if (push->ncodes == 0) return kp_mock_fail(errstr, errlen, "no error code in '%s'", args[1]);
+    if ((long)push->count * push->ncodes > KP_MOCK_MAX_ERROR_COUNT)
+        return kp_mock_fail(errstr, errlen, "at most %d errors in one command",
+                            KP_MOCK_MAX_ERROR_COUNT);
     return 0;
 }
 
 static int kp_mock_cmd_errors(kp_mock_cluster *m, char **args, char *errstr, size_t errlen) {
-    rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int16_t api_key = 0;
-    int count = 0, i;
+    kp_mock_error_push push;
+    int i, k;
 
-    if (kp_mock_parse_error_push(args, &api_key, &code, &count, errstr, errlen) == -1)
-        return -1;
-    for (i = 0; i < count; i++)
-        rd_kafka_mock_push_request_errors(m->mcluster, api_key, 1, code);
+    if (kp_mock_parse_error_push(args, &push, errstr, errlen) == -1) return -1;
+    for (i = 0; i < push.count; i++)
+        for (k = 0; k < push.ncodes; k++)
+            rd_kafka_mock_push_request_errors(m->mcluster, push.api_key, 1, push.codes[k]);
     return 0;
 }
 
 static int kp_mock_cmd_broker_errors(kp_mock_cluster *m, char **args, char *errstr,
                                      size_t errlen) {
-    rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR, err;
-    int16_t api_key = 0;
+    rd_kafka_resp_err_t err;
+    kp_mock_error_push push;
     int32_t id = 0;
-    int count = 0, i;
+    int i, k;
 
     if (kp_mock_parse_broker_id(m, args[0], 0, &id, errstr, errlen) == -1 ||
-        kp_mock_parse_error_push(args + 1, &api_key, &code, &count, errstr, errlen) == -1)
+        kp_mock_parse_error_push(args + 1, &push, errstr, errlen) == -1)
         return -1;
-    for (i = 0; i < count; i++) {
-        /* Each entry is an (error, rtt_ms) pair; rtt 0 keeps the broker's own. */
-        if ((err = rd_kafka_mock_broker_push_request_error_rtts(m->mcluster, id, api_key, 1, code,
-                                                                0)))
-            return kp_mock_fail_rdkafka(errstr, errlen, err, "cannot push broker errors");
+    for (i = 0; i < push.count; i++) {
+        for (k = 0; k < push.ncodes; k++) {
+            /* Each entry is an (error, rtt_ms) pair; rtt 0 keeps the broker's own. */
+            if ((err = rd_kafka_mock_broker_push_request_error_rtts(m->mcluster, id, push.api_key,
+                                                                    1, push.codes[k], 0)))
+                return kp_mock_fail_rdkafka(errstr, errlen, err, "cannot push broker errors");
+        }
     }
     return 0;
 }
@@ -427,10 +453,10 @@ static const struct kp_mock_cmd kp_mock_cmds[] = {
     {"up", 1, 1, kp_mock_cmd_up, 0, "up ID|all", "accept connections again"},
     {"rtt", 2, 2, kp_mock_cmd_rtt, 0, "rtt ID|all MS",
      "delay every response of the broker by MS ms"},
-    {"errors", 3, 3, kp_mock_cmd_errors, 0, "errors APIKEY ERRCODE COUNT",
-     "fail the next COUNT APIKEY requests, on any broker, with ERRCODE"},
+    {"errors", 3, 3, kp_mock_cmd_errors, 0, "errors APIKEY ERRCODE[,ERRCODE...] COUNT",
+     "fail the next APIKEY requests, on any broker, with the ERRCODEs in turn, COUNT times"},
     {"broker-errors", 4, 4, kp_mock_cmd_broker_errors, 0,
-     "broker-errors ID APIKEY ERRCODE COUNT",
+     "broker-errors ID APIKEY ERRCODE[,...] COUNT",
      "the same on broker ID only; these come before `errors`"},
     {"clear", 1, 1, kp_mock_cmd_clear, 0, "clear APIKEY",
      "drop the APIKEY errors still pending from `errors` (not broker-errors)"},
@@ -452,7 +478,7 @@ void kp_mock_cluster_print_commands(FILE *out) {
 
     fprintf(out, "Commands (one per line; each answered by `ok` or `error: ...`):\n");
     for (i = 0; i < KP_MOCK_CMD_CNT; i++)
-        fprintf(out, "  %-40s %s\n", kp_mock_cmds[i].usage, kp_mock_cmds[i].help);
+        fprintf(out, "  %-44s %s\n", kp_mock_cmds[i].usage, kp_mock_cmds[i].help);
     fprintf(out, "APIKEY: a number or a name like Produce, Metadata, ApiVersions, InitProducerId.\n"
                  "ERRCODE: a number or a name like NOT_LEADER_OR_FOLLOWER, "
                  "TOPIC_AUTHORIZATION_FAILED,\n"

@@ -58,6 +58,7 @@ static void test_defaults(void) {
     KP_CHECK_INT(c->partitioner_ignore_keys, 0);
     KP_CHECK_INT(c->allow_auto_create_topics, 1);
     KP_CHECK_INT(c->kprod_partitioner, KP_PARTITIONER_DEFAULT);
+    KP_CHECK_INT(c->kprod_strict_ordering, 0);
     KP_CHECK_INT(kp_conf_is_set(c, "linger.ms"), 0);
     KP_CHECK_INT(kp_conf_is_set(c, "linger.msx"), -1);
 
@@ -82,6 +83,8 @@ static void test_parse_each_type(void) {
     KP_CHECK_INT(c->enable_idempotence, 0);
     CHECK_SET(c, "partitioner.ignore.keys", "true");
     KP_CHECK_INT(c->partitioner_ignore_keys, 1);
+    CHECK_SET(c, "kprod.strict.ordering", "true");
+    KP_CHECK_INT(c->kprod_strict_ordering, 1);
     CHECK_SET(c, "acks", "1");
     KP_CHECK_INT(c->acks, 1);
     CHECK_SET(c, "acks", "-1");
@@ -463,7 +466,7 @@ static void test_dump(void) {
             mismatches++;
         }
     }
-    KP_CHECK_INT(rows, 33);
+    KP_CHECK_INT(rows, 34);
     KP_CHECK_INT(mismatches, 0);
     free(text);
 

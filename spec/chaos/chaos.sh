@@ -1,9 +1,11 @@
 # chaos.sh — sourced with spec/integration/cluster.sh: one chaos run (fresh 4-broker mock, paced producer, seeded fault controller, kcat read-back, verdict).
 #
-# chaos_run LABEL PROFILE on|off SEED SECONDS [RATE]
+# chaos_run LABEL PROFILE on|on-strict|off SEED SECONDS [RATE]
 #   Starts a 4-broker mock, creates an 8-partition topic, draws the fault
 #   schedule for SEED and PROFILE (schedule.lua), runs chaos_producer.lua at
-#   RATE records/s (default 1500) for SECONDS with enable.idempotence on|off
+#   RATE records/s (default 1500) for SECONDS with enable.idempotence on
+#   (batches pipelined per partition, as in Java), on-strict (on, plus
+#   kprod.strict.ordering=true) or off,
 #   while the controller injects the schedule's commands at their times,
 #   reads the topic back with kcat (check.crcs=true) and prints verify.lua's
 #   table. Returns verify.lua's status (0: every must-hold rule held).
@@ -75,7 +77,14 @@ chaos_run() {
   chaos_setup "$dir/schedule" "$dir/faults"
   local start
   start=$(date +%s%N)
-  "$KPROD" run "$CHAOS_DIR/chaos_producer.lua" -b "$BROKERS" -X acks=all -X enable.idempotence="$([[ $idem == on ]] && echo true || echo false)" \
+  local props=(-X enable.idempotence=true)
+  case "$idem" in
+    on) ;;
+    on-strict) props+=(-X kprod.strict.ordering=true) ;;
+    off) props=(-X enable.idempotence=false) ;;
+    *) fail "$label: idempotence is on, on-strict or off, not '$idem'"; cluster_stop; return 1 ;;
+  esac
+  "$KPROD" run "$CHAOS_DIR/chaos_producer.lua" -b "$BROKERS" -X acks=all "${props[@]}" \
     -X linger.ms=5 -X batch.size=16384 -X retry.backoff.ms=20 -X retry.backoff.max.ms=200 \
     -X request.timeout.ms=$CHAOS_REQUEST_TIMEOUT_MS -X delivery.timeout.ms=60000 \
     -- "$topic" "$rate" "$seconds" "$dir/ledger" >"$dir/producer.log" 2>&1 &

@@ -49,7 +49,8 @@ for i = 1, n do
     offset[i] or -1, calls[i] or 0, errname[i] or "-"))
 end
 out:write(("# metrics sent=%d acked=%d failed=%d retried=%d batches=%d batches_retried=%d " ..
-  "requests=%d epoch_bumps=%d hook_errors=%d seconds=%.1f\n"):format(m.sent, m.acked, m.failed,
-  m.retried, m.batches, m.batches_retried, m.requests, m.epoch_bumps, m.hook_errors,
+  "requests=%d epoch_bumps=%d partition_inflight_max=%d hook_errors=%d seconds=%.1f\n"):format(m.sent,
+  m.acked, m.failed, m.retried, m.batches, m.batches_retried, m.requests, m.epoch_bumps,
+  m.partition_inflight_max, m.hook_errors,
   (kprod.now() - start) / 1000))
 out:close()

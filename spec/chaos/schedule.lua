@@ -17,6 +17,13 @@
 --                 mock appends, then the answer is late or lost), leader moves, storms
 --   nonretriable  TOPIC_AUTHORIZATION_FAILED on broker 4, which alone leads the chosen
 --                 partitions; storms, leader moves and drops elsewhere
+--   pipelined     leader moves, a broker down and up, dropped connections, rtt
+--                 spikes: faults that fail every request in flight on a
+--                 connection (or none), never a request alone, so order holds
+--                 with batches pipelined per partition even on this mock; every
+--                 broker answers 25 ms late throughout (setup "rtt all 25", and
+--                 recover and cleanup go back to it), so several batches of a
+--                 partition are in flight at once
 --   mixed         all of the above
 -- The cluster has 4 brokers; faults land between 10% and 70% of the run.
 local kprod = require "kprod"
@@ -35,10 +42,11 @@ local PROFILES = {
   strict = { "storm", "storm", "leader-move", "leader-move", "broker-down" },
   unanswered = { "rtt-spike", "drop", "leader-move", "storm" },
   nonretriable = { "non-retriable", "storm", "leader-move", "drop" },
+  pipelined = { "leader-move", "broker-down", "drop", "rtt-spike" },
   mixed = { "storm", "leader-move", "broker-down", "drop", "rtt-spike", "non-retriable" },
 }
 local kinds = PROFILES[profile]
-if not kinds then error(("schedule.lua: unknown profile '%s' (strict, unanswered, nonretriable, mixed)"):format(profile), 0) end
+if not kinds then error(("schedule.lua: unknown profile '%s' (strict, unanswered, nonretriable, pipelined, mixed)"):format(profile), 0) end
 local poisoning = profile == "nonretriable" or profile == "mixed"
 
 local rng = kprod.random(seed)
@@ -62,6 +70,11 @@ end
 local function busy_broker()
   return leader[rng:pick(movable)]
 end
+
+-- The pipelined profile's round trip: long enough for several batches of a
+-- partition to be in flight at once at the suite's rates.
+local base_rtt = profile == "pipelined" and 25 or 0
+if base_rtt > 0 then at(0, "setup", "rtt all %d", base_rtt) end
 
 local busy_until = { ["broker-down"] = 0, ["rtt-spike"] = 0 } -- one of each at a time
 local t, stop = total_ms * 0.1, total_ms * 0.7
@@ -89,14 +102,14 @@ while true do
   elseif kind == "rtt-spike" then
     local b, lasts = busy_broker(), rng:int(1500, 3000)
     at(t, kind, "rtt %d %d", b, request_timeout + 1000)
-    at(t + lasts, "recover", "rtt %d 0", b)
+    at(t + lasts, "recover", "rtt %d %d", b, base_rtt)
     busy_until[kind] = t + lasts + 300
   elseif kind == "non-retriable" then
     at(t, kind, "broker-errors %d Produce TOPIC_AUTHORIZATION_FAILED %d", POISONED, rng:int(1, 2))
   end
 end
 at(total_ms * 0.75, "cleanup", "up all")
-at(total_ms * 0.75, "cleanup", "rtt all 0")
+at(total_ms * 0.75, "cleanup", "rtt all %d", base_rtt)
 
 table.sort(lines, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
 for _, l in ipairs(lines) do io.write(("%d\t%s\t%s\n"):format(l[1], l[3], l[4])) end

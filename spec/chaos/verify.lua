@@ -17,9 +17,9 @@
 -- id, epoch and sequence).
 local label, profile, idempotence, ledger_path, readback_path, faults_path = ...
 if not faults_path then
-  error("usage: verify.lua LABEL PROFILE on|off LEDGER READBACK FAULTS", 0)
+  error("usage: verify.lua LABEL PROFILE on|on-strict|off LEDGER READBACK FAULTS", 0)
 end
-local idempotent = idempotence == "on"
+local idempotent = idempotence == "on" or idempotence == "on-strict"
 package.path = (arg[0]:match("^(.*)/") or ".") .. "/?.lua;" .. package.path
 local record = require "chaos_record"
 

@@ -29,9 +29,12 @@ run_checked() {
   check "$1: every fault command was accepted" test "$(grep -vc $'\tok$' "$work/$1/faults")" -eq 0
 }
 
-# Idempotence on, every retriable Produce error, leader moves, a broker down
-# and up: nothing lost, duplicated (of any kind), reordered or failed.
-run_checked strict strict on 10
+# Idempotence on with kprod.strict.ordering, every retriable Produce error,
+# leader moves, a broker down and up: nothing lost, duplicated (of any kind),
+# reordered or failed. Storms fail single requests; this mock then appends the
+# later requests in flight, where Kafka refuses their sequence gap: only one
+# batch per partition in flight keeps order on such a broker.
+run_checked strict strict on-strict 10
 for kind in NOT_LEADER_OR_FOLLOWER REQUEST_TIMED_OUT NOT_ENOUGH_REPLICAS NOT_ENOUGH_REPLICAS_AFTER_APPEND \
   NETWORK_EXCEPTION; do
   check "strict: a storm of $kind was injected" grep -q $'\tstorm:'"$kind"$'\t' "$work/strict/faults"
@@ -45,11 +48,24 @@ check_eq "strict: no duplicate of any kind" "$(field dup)+$(field mock_dup)" "0+
 # Idempotence on, RTT past request.timeout.ms and dropped connections:
 # copies the mock appended without its answer reaching the producer are
 # counted apart; nothing lost or reordered, no other duplicate.
-run_checked unanswered unanswered on 8
+run_checked unanswered unanswered on-strict 8
 for kind in rtt-spike drop; do
   check "unanswered: $kind was injected" grep -q $'\t'"$kind"$'\t' "$work/unanswered/faults"
 done
 check_eq "unanswered: every record acknowledged" "$(field acked)" "$(field sent)"
+
+# Idempotence on, batches pipelined per partition (Java's way, the default)
+# under faults that fail a connection's requests together: leader moves, a
+# broker down and up, drops, RTT spikes. Nothing lost or reordered; copies
+# of unanswered appends counted apart, as above.
+run_checked pipelined pipelined on 10
+inflight_max=$(sed -n 's/.* partition_inflight_max=\([0-9]*\).*/\1/p' "$work/pipelined/table")
+check "pipelined: a partition had several batches in flight at once (${inflight_max:-?})" \
+  test "${inflight_max:-0}" -gt 1
+for kind in leader-move broker-down drop rtt-spike; do
+  check "pipelined: $kind was injected" grep -q $'\t'"$kind"$'\t' "$work/pipelined/faults"
+done
+check_eq "pipelined: every record acknowledged" "$(field acked)" "$(field sent)"
 
 # Idempotence off, everything at once, TOPIC_AUTHORIZATION_FAILED aimed at
 # the partitions broker 4 leads: failures reported through their callbacks.

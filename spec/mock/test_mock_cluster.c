@@ -188,6 +188,16 @@ static void test_errors(kp_mock_cluster *m) {
     test_command(m, "broker-errors 3 ApiVersions 31 1", 0, NULL);
     test_broker_answers(m, 1, 0, "broker-errors 3 leave broker 1 alone");
     test_broker_answers(m, 3, 31, "broker-errors 3 fail broker 3's next ApiVersions");
+    /* A list is answered in its order, COUNT times over (7: REQUEST_TIMED_OUT).
+     * Broker 3 is left out: once a broker had broker-errors, the mock never
+     * looks at the cluster-wide ones for it. */
+    test_command(m, "errors ApiVersions 31,CLUSTER_AUTHORIZATION_FAILED,7 2", 0, NULL);
+    test_broker_answers(m, 1, 31, "list: 1st ApiVersions fails with the list's 1st code");
+    test_broker_answers(m, 2, 31, "list: 2nd ApiVersions with its 2nd");
+    test_broker_answers(m, 1, 7, "list: 3rd ApiVersions with its 3rd");
+    test_broker_answers(m, 2, 31, "list: 4th ApiVersions starts the list again");
+    test_command(m, "clear ApiVersions", 0, NULL);
+    test_broker_answers(m, 1, 0, "list: after clear ApiVersions succeeds");
 }
 
 static void test_topics(kp_mock_cluster *m) {
@@ -236,6 +246,10 @@ static void test_bad_commands(kp_mock_cluster *m) {
                  "bad round-trip time (ms) 'soon': expected an integer 0..3600000");
     test_command(m, "errors Fetchh 6 1", -1, "unknown API key 'Fetchh'");
     test_command(m, "errors Produce NOT_AN_ERROR 2", -1, "unknown error 'NOT_AN_ERROR'");
+    test_command(m, "errors Produce 6,NOT_AN_ERROR 2", -1, "unknown error 'NOT_AN_ERROR'");
+    test_command(m, "errors Produce ,, 2", -1, "no error code in ',,'");
+    test_command(m, "errors Produce 6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6,6 1", -1,
+                 "at most 16 error codes in one list");
     test_command(m, "errors Produce NOT_LEADER_OR_FOLLOWER 0", -1,
                  "bad error count '0': expected an integer 1..100000");
     test_command(m, "broker-errors 9 Produce 6 1", -1, "unknown broker id '9'");
