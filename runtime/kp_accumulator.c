@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kp_err.h"
+#include "kp_sealer.h"
 #include "kp_time.h"
 
 #define TOPIC_BUCKETS 256
@@ -45,6 +46,7 @@ struct kp_accumulator {
     _Atomic int flushes;
     _Atomic int closed;
     int (*interrupted)(void); /* checked by blocking waits; may be NULL */
+    kp_sealer *sealer;        /* compression threads for full batches; may be NULL */
 };
 
 /* Blocking waits wake this often to check a->interrupted. */
@@ -77,6 +79,8 @@ static void wait_slice(kp_accumulator *a, pthread_cond_t *c, pthread_mutex_t *m,
 static int interrupted(const kp_accumulator *a) { return a->interrupted && a->interrupted(); }
 
 void kp_accumulator_set_interrupt_check(kp_accumulator *a, int (*check)(void)) { a->interrupted = check; }
+
+void kp_accumulator_set_sealer(kp_accumulator *a, kp_sealer *sealer) { a->sealer = sealer; }
 
 kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), void *wakeup_ud) {
     kp_accumulator *a = calloc(1, sizeof *a);
@@ -422,6 +426,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
                                key ? key_len : -1, value ? value_len : -1, headers, header_count);
     if (b->b.count && kp_batch_size(&b->b) + rs > (size_t)a->conf->batch_size) {
         b->closed = 1;
+        if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
         return 0;
     }
     if (cb && add_ref(b, timestamp, cb, opaque, now_us)) return -1;
@@ -491,9 +496,9 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
 }
 
 kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq) {
-    (void)a;
     pthread_mutex_lock(&pq->lock);
     kp_pbatch *b = pq->head;
+    if (b && a->sealer) kp_sealer_claim(a->sealer, b, 1);
     if (b) {
         pq->head = b->next;
         if (!pq->head) pq->tail = NULL;

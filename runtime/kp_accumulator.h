@@ -80,6 +80,9 @@ typedef struct kp_pbatch {
     kp_record_ref *refs;
     int nrefs, cap_refs;
     int32_t max_record_size;   /* to tell whether splitting can help */
+    /* compression threads (kp_sealer.c, under its lock) */
+    int seal_state;
+    struct kp_pbatch *seal_next, *seal_prev;
 } kp_pbatch;
 
 /* One partition's queue. The lock guards head/tail/count (shared between
@@ -143,7 +146,13 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
                           const kp_header *headers, int header_count, kp_delivery_cb *cb,
                           void *opaque, int64_t now_us, int64_t max_block_us);
 
-/* Sender side: removes the first batch of pq (under its lock). */
+struct kp_sealer;
+/* Hands full batches to compression threads from now on (before any send);
+ * NULL: none. Batches taken from the queues are first claimed back. */
+void kp_accumulator_set_sealer(kp_accumulator *a, struct kp_sealer *sealer);
+
+/* Sender side: removes the first batch of pq (under its lock), taking it
+ * back from a compression thread first (waiting if one is at work on it). */
 kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq);
 /* Sender side: puts a batch back at the head of its queue for a retry, in
  * sequence order among other retried batches (Java's reenqueue /

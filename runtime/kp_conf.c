@@ -147,6 +147,11 @@ static const kp_conf_prop kp_conf_props[] = {
      "non-transactional producers). Off, idempotence keeps order as in Java: up to "
      "max.in.flight.requests.per.connection batches per partition, the broker rejecting gaps.",
      NULL, 0},
+    {"kprod.compression.threads", KP_CONF_INT, "-1", 0, 64, F(kprod_compression_threads),
+     "kprod: threads that compress full batches beside the sender thread, so a codec is not "
+     "held to one core; -1 is one per online CPU but one (1 to 8), 0 leaves compression to the "
+     "sender thread. None are started for compression.type=none.",
+     NULL, KP_CONF_MINUS_ONE_DEFAULT},
 };
 
 #define KP_CONF_NPROPS (sizeof kp_conf_props / sizeof kp_conf_props[0])

@@ -55,6 +55,7 @@ typedef struct kp_conf {
     char *transactional_id;                         /* transactional.id: always NULL for now */
     int kprod_partitioner;                          /* kprod.partitioner: kp_partitioner_kind */
     int kprod_strict_ordering;                      /* kprod.strict.ordering */
+    int32_t kprod_compression_threads;              /* kprod.compression.threads, -1 = auto */
     uint64_t user_set[2]; /* private: which properties kp_conf_set was given */
 } kp_conf;
 

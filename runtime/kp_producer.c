@@ -390,6 +390,7 @@ void kp_producer_metrics(kp_producer *p, kp_metrics *m) {
     m->metadata_requests = atomic_load(&s->metadata_requests);
     m->epoch_bumps = atomic_load(&s->epoch_bumps);
     m->partition_in_flight_max = atomic_load(&s->partition_in_flight_max);
+    m->batches_compressed_by_threads = atomic_load(&s->batches_compressed_by_threads);
 }
 
 int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeout_ms) {

@@ -82,6 +82,7 @@ typedef struct kp_metrics {
     int64_t buffer_limit;
     uint64_t metadata_requests, epoch_bumps;
     int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
+    uint64_t batches_compressed_by_threads; /* sealed by kprod.compression.threads */
 } kp_metrics;
 
 /* Fills *m with counters since creation. Thread-safe. */

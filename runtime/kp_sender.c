@@ -8,6 +8,7 @@
 #include "kp_err.h"
 #include "kp_log.h"
 #include "kp_proto_produce.h"
+#include "kp_sealer.h"
 #include "kp_time.h"
 
 static void node_ready_cb(kp_node *n, void *ud) {
@@ -43,6 +44,13 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents) {
 
 static void noop_async_cb(struct ev_loop *loop, ev_async *w, int revents) {
     (void)loop, (void)w, (void)revents;
+}
+
+/* A compression thread finished a batch: count it, and drain it now. */
+static void batch_sealed_cb(void *ud, int ok) {
+    kp_sender *s = ud;
+    if (ok) atomic_fetch_add(&s->stats.batches_compressed_by_threads, 1);
+    kp_sender_wakeup(s);
 }
 
 static void noop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -93,6 +101,12 @@ int kp_sender_init(kp_sender *s, const kp_conf *conf, kp_accumulator *acc,
         goto err;
     }
     kp_buf_init(&s->scratch, 0);
+    int threads = s->codec == KP_CODEC_NONE ? 0 : kp_sealer_threads_for(conf->kprod_compression_threads);
+    if (threads > 0) {
+        s->sealer = kp_sealer_new(threads, s->codec, s->level, batch_sealed_cb, s, errstr, errlen);
+        if (!s->sealer) goto err;
+        kp_accumulator_set_sealer(acc, s->sealer);
+    }
     ev_async_init(&s->wakeup, noop_async_cb);
     ev_async_start(s->loop, &s->wakeup);
     ev_timer_init(&s->timer, noop_timer_cb, 0, 0);
@@ -107,6 +121,12 @@ err:
 }
 
 void kp_sender_destroy(kp_sender *s) {
+    /* Workers first: they wake the loop, and may hold a batch. */
+    if (s->sealer) {
+        kp_accumulator_set_sealer(s->acc, NULL);
+        kp_sealer_free(s->sealer);
+    }
+    s->sealer = NULL;
     if (s->client) kp_client_destroy(s->client);
     s->client = NULL;
     if (s->cz) kp_compressor_free(s->cz);
@@ -218,6 +238,8 @@ static int drain_node(kp_sender *s, kp_node *node, kp_pbatch **out, int64_t now_
             break;
         }
         if (s->idempotent && kp_sender_hold_partition(s, pq, first)) continue;
+        /* A compression thread at work on it wakes the loop when done. */
+        if (s->sealer && !kp_sealer_claim(s->sealer, first, 0)) continue;
         kp_pbatch *b = kp_accumulator_poll_first(s->acc, pq);
         if (prepare_batch(s, b)) continue;
         size += kp_batch_size(&b->b);

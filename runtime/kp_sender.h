@@ -44,6 +44,7 @@ typedef struct kp_sender_stats {
     _Atomic int64_t in_flight_records;    /* drained, not yet completed */
     _Atomic uint64_t metadata_requests, epoch_bumps;
     _Atomic int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
+    _Atomic uint64_t batches_compressed_by_threads;
 } kp_sender_stats;
 
 typedef struct kp_inflight kp_inflight;
@@ -57,6 +58,7 @@ typedef struct kp_sender {
     ev_timer timer;
     ev_prepare prepare;
     kp_compressor *cz;
+    struct kp_sealer *sealer;    /* compression threads, NULL when none */
     kp_buf scratch;
     kp_codec codec;
     int level;

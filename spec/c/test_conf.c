@@ -466,7 +466,7 @@ static void test_dump(void) {
             mismatches++;
         }
     }
-    KP_CHECK_INT(rows, 34);
+    KP_CHECK_INT(rows, 35);
     KP_CHECK_INT(mismatches, 0);
     free(text);
 

@@ -17,10 +17,16 @@ consume "$ref" "$work/ref.txt"
 awk -F'\t' '{ print $3 "\t" $1 }' "$work/ref.txt" | sort >"$work/ref.place"
 check_eq "reference topic holds $N records" "$(wc -l <"$work/ref.place")" $N
 
-for codec in none gzip snappy lz4 zstd; do
-  t=$(uniq_topic "p-$codec")
+# CODEC or CODEC:THREADS (kprod.compression.threads; the default is one per
+# CPU but one: compression on the sender thread alone, and on several).
+for run in none gzip snappy lz4 zstd lz4:0 zstd:0 zstd:3; do
+  codec=${run%%:*} threads=-1
+  [[ $run == *:* ]] && threads=${run#*:}
+  t=$(uniq_topic "p-$codec-$threads")
   topic_create "$t" 6
-  if "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t' -z "$codec" "$work/in.txt" 2>"$work/produce.err"; then
+  [[ $threads != -1 ]] && codec="$codec with $threads compression threads"
+  if "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t' -z "${run%%:*}" -X kprod.compression.threads=$threads \
+    "$work/in.txt" 2>"$work/produce.err"; then
     pass "$codec: kprod produce exits 0"
   else
     fail "$codec: kprod produce exits 0" "$(tail -5 "$work/produce.err")"

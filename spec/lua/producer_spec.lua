@@ -143,11 +143,38 @@ describe("kprod.producer", function()
     assert.are.equal("a=1,a=2,b=3", helper.consume(topic)[1].headers)
   end)
 
+  it("compresses full batches on its compression threads, read back intact and in order", function()
+    local topic = helper.topic("sealer", 2)
+    local p = helper.producer { ["compression.type"] = "zstd", ["batch.size"] = 4096,
+      ["kprod.compression.threads"] = 2, ["linger.ms"] = 50 }
+    local n = 20000
+    for i = 1, n do
+      assert.is_true(p:send { topic = topic, key = "k" .. (i % 7), value = ("%06d "):format(i) .. ("x"):rep(i % 200) })
+    end
+    assert.is_true(p:flush())
+    local m = p:metrics()
+    assert.are.equal(n, m.acked)
+    assert.is_true(m.batches_compressed_by_threads > 0, m.batches_compressed_by_threads)
+    assert.is_true(m.batches_compressed_by_threads <= m.batches)
+    p:close()
+    local got = helper.consume(topic)
+    assert.are.equal(n, #got)
+    local last = {}
+    for _, r in ipairs(got) do
+      local i = tonumber(r.value:sub(1, 6))
+      assert.are.equal(("%06d "):format(i) .. ("x"):rep(i % 200), r.value)
+      assert.are.equal("k" .. (i % 7), r.key)
+      assert.is_true(i > (last[r.key] or 0), "order of " .. r.key)
+      last[r.key] = i
+    end
+  end)
+
   it("has metrics with the documented counters", function()
     local p = helper.producer()
     local m = p:metrics()
     for _, k in ipairs { "sent", "acked", "failed", "retried", "batches", "bytes", "inflight",
-      "buffer_bytes", "outstanding", "dropped", "fanned_out", "hook_errors", "rejected" } do
+      "buffer_bytes", "outstanding", "dropped", "fanned_out", "hook_errors", "rejected",
+      "partition_inflight_max", "batches_compressed_by_threads" } do
       assert.is_number(m[k], k)
     end
     p:close()
