@@ -12,6 +12,13 @@
 #define TOPIC_BUCKETS 256
 #define POOL_MAX 256
 
+/* Bytes past a record's exact size that kp_batch_append may reserve (its
+ * length varint is reserved at its widest). */
+#define APPEND_SLACK 8
+/* A partition's first batch, and the smallest any batch starts with. */
+#define FIRST_CAPACITY (16 * 1024)
+#define MIN_CAPACITY 1024
+
 struct kp_accumulator {
     const kp_conf *conf;
     void (*wakeup)(void *);
@@ -258,7 +265,9 @@ static kp_pbatch *pool_take(kp_accumulator *a);
  * is batch.size (already charged), else a new one when buffer.memory has
  * room. 1 with *out set, 0 no room, -1 out of memory. */
 static int try_acquire(kp_accumulator *a, size_t capacity, kp_pbatch **out) {
-    if (capacity <= (size_t)a->conf->batch_size && (*out = pool_take(a))) return 1;
+    /* Pooled batches have batch.size: taken for requests that need most of it. */
+    size_t full = (size_t)a->conf->batch_size + APPEND_SLACK;
+    if (capacity <= full && capacity > full / 2 && (*out = pool_take(a))) return 1;
     if (!try_charge(a, capacity)) return 0;
     if (!(*out = batch_new(capacity))) {
         atomic_fetch_sub(&a->buffer_used, (int64_t)capacity);
@@ -415,6 +424,54 @@ static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *op
     return 0;
 }
 
+/* Capacity for a new batch of pq holding a record of `need` bytes: what the
+ * partition's last batch needed (a partition that lingers out with a few
+ * records gets a small batch, so buffer.memory counts bytes held, not
+ * batch.size per partition), at most batch.size, at least the record. */
+static size_t batch_capacity(kp_accumulator *a, kp_partq *pq, size_t need) {
+    size_t full = (size_t)a->conf->batch_size + APPEND_SLACK;
+    size_t cap = (size_t)atomic_load_explicit(&pq->capacity_hint, memory_order_relaxed);
+    if (cap == 0) cap = FIRST_CAPACITY;
+    if (cap > full) cap = full;
+    return need + APPEND_SLACK > cap ? need + APPEND_SLACK : cap;
+}
+
+/* Learns from a batch leaving the queue what the next one will need. */
+static void learn_capacity(kp_accumulator *a, kp_pbatch *b) {
+    int64_t hint = a->conf->batch_size + APPEND_SLACK;
+    if (!b->full) {
+        int64_t want = b->raw_size + b->raw_size / 4, cap = MIN_CAPACITY;
+        while (cap < want && cap < hint) cap *= 2;
+        if (cap < hint) hint = cap;
+    }
+    atomic_store_explicit(&b->pq->capacity_hint, (int32_t)(hint > INT32_MAX ? INT32_MAX : hint),
+                          memory_order_relaxed);
+}
+
+/* Makes room in b for `rs` more bytes under batch.size, charging the growth
+ * to buffer.memory. 1 done, 0 no memory left (the caller closes b). */
+static int grow_batch(kp_accumulator *a, kp_pbatch *b, size_t rs) {
+    size_t need = kp_batch_size(&b->b) + rs + APPEND_SLACK;
+    if (need <= b->b.buf.cap) return 1;
+    size_t cap = b->b.buf.cap * 2, full = (size_t)a->conf->batch_size + APPEND_SLACK;
+    if (cap > full) cap = full;
+    if (cap < need) cap = need;
+    if (cap > b->reserved && !try_charge(a, cap - b->reserved)) return 0;
+    if (kp_buf_grow_to(&b->b.buf, cap)) {
+        if (cap > b->reserved) unreserve_memory(a, cap - b->reserved);
+        return 0;
+    }
+    if (cap > b->reserved) b->reserved = cap;
+    return 1;
+}
+
+/* Closes a batch for good; a full one goes to the compression threads. */
+static void close_batch(kp_accumulator *a, kp_pbatch *b, int full) {
+    b->closed = 1;
+    b->full = full;
+    if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
+}
+
 /* Appends into b if the record fits under batch.size (an empty batch takes
  * any record). Returns 1 appended, 0 does not fit, -1 out of memory. */
 static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const void *key,
@@ -425,8 +482,11 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
     size_t rs = kp_record_size(b->b.count ? timestamp - b->b.base_timestamp : 0, b->b.count,
                                key ? key_len : -1, value ? value_len : -1, headers, header_count);
     if (b->b.count && kp_batch_size(&b->b) + rs > (size_t)a->conf->batch_size) {
-        b->closed = 1;
-        if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
+        close_batch(a, b, 1);
+        return 0;
+    }
+    if (b->b.count && !grow_batch(a, b, rs)) {
+        close_batch(a, b, 0); /* buffer.memory is full: the new batch waits for it */
         return 0;
     }
     if (cb && add_ref(b, timestamp, cb, opaque, now_us)) return -1;
@@ -435,6 +495,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
         return -1;
     }
     if ((int32_t)rs > b->max_record_size) b->max_record_size = (int32_t)rs;
+    b->raw_size = (int32_t)kp_batch_size(&b->b);
     charge_growth(a, b);
     return 1;
 }
@@ -462,7 +523,7 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
     size_t need = KP_BATCH_HEADER_SIZE +
                   kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
                                              header_count);
-    size_t capacity = need > (size_t)a->conf->batch_size ? need : (size_t)a->conf->batch_size;
+    size_t capacity = batch_capacity(a, pq, need);
     kp_pbatch *b;
     int rc = acquire_batch(a, capacity, max_block_us > 0 ? now_us + max_block_us : 0, &b);
     if (rc) return rc;
@@ -499,6 +560,7 @@ kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq) {
     pthread_mutex_lock(&pq->lock);
     kp_pbatch *b = pq->head;
     if (b && a->sealer) kp_sealer_claim(a->sealer, b, 1);
+    if (b && !b->in_retry) learn_capacity(a, b);
     if (b) {
         pq->head = b->next;
         if (!pq->head) pq->tail = NULL;

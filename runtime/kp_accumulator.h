@@ -80,6 +80,8 @@ typedef struct kp_pbatch {
     kp_record_ref *refs;
     int nrefs, cap_refs;
     int32_t max_record_size;   /* to tell whether splitting can help */
+    int full;                  /* closed because the next record would pass batch.size */
+    int32_t raw_size;          /* bytes before compression */
     /* compression threads (kp_sealer.c, under its lock) */
     int seal_state;
     struct kp_pbatch *seal_next, *seal_prev;
@@ -94,6 +96,9 @@ struct kp_partq {
     int count;
     kp_topic *topic;
     int32_t partition;
+    /* Capacity for the next batch, learnt from the batches drained so far
+     * (0: none yet); written by the sender, read by senders of records. */
+    _Atomic int32_t capacity_hint;
 
     /* sender thread only */
     int32_t leader;             /* broker id, -1 unknown */

@@ -38,6 +38,16 @@ oom:
     return -1;
 }
 
+int kp_buf_grow_to(kp_buf *b, size_t cap) {
+    if (b->oom) return -1;
+    if (b->cap >= cap) return 0;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p) return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
 uint8_t *kp_buf_detach(kp_buf *b, size_t *len) {
     uint8_t *p = b->data;
     if (len) *len = b->len;

@@ -22,6 +22,9 @@ static inline void kp_buf_reset(kp_buf *b) { b->len = 0; b->oom = 0; }
 static inline int kp_buf_ok(const kp_buf *b) { return !b->oom; }
 /* Makes room for `extra` more bytes; returns 0, or -1 (and sets oom). */
 int kp_buf_reserve(kp_buf *b, size_t extra);
+/* Grows the capacity to exactly `cap` bytes (no-op when it is that large
+ * already). Returns 0, or -1 with the buffer unchanged (not marked oom). */
+int kp_buf_grow_to(kp_buf *b, size_t cap);
 /* Hands the bytes to the caller (who frees them) and leaves `b` empty. */
 uint8_t *kp_buf_detach(kp_buf *b, size_t *len);
 

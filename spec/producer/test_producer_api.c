@@ -155,6 +155,55 @@ static void test_buffer_full_without_blocking(void) {
     KP_CHECK_INT(kp_mock_cluster_command(cluster, "up all", e, sizeof e), 0);
 }
 
+/* buffer.memory counts the bytes batches hold, not batch.size per partition:
+ * once every partition has been drained with a few records, its next
+ * batches start small, and a hundred partitions' worth fit in 256 KiB
+ * (a batch.size buffer each would need 6.4 MB). A partition that fills its
+ * batch still grows it to batch.size. */
+static void test_buffer_memory_counts_bytes_held(void) {
+    /* linger.ms keeps each partition's records in one batch until the flush. */
+    static const char *const props[] = {"buffer.memory", "262144", "batch.size", "65536",
+                                        "max.block.ms", "0", "linger.ms", "60000", NULL};
+    char e[256];
+    KP_CHECK_INT(kp_mock_cluster_create_topic(cluster, "small", 100, 0, e, sizeof e), 0);
+    reset_counts();
+    kp_producer *p = make(props);
+    if (!p) return;
+    char value[100];
+    memset(value, 'v', sizeof value);
+    KP_CHECK_INT(kp_producer_partition_count(p, "small", 5000), 100); /* max.block.ms is 0 */
+    /* A first batch starts at 16 KiB: ten partitions at a time. */
+    for (int i = 0; i < 100; i++) {
+        KP_CHECK_INT(kp_producer_send(p, "small", i, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                      record_error, NULL, e, sizeof e), 0);
+        if (i % 10 == 9) KP_CHECK_INT(kp_producer_flush(p, 10000), 0);
+    }
+    kp_metrics m;
+    kp_producer_metrics(p, &m);
+    uint64_t batches_before = m.batches_sent - m.batches_retried;
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "down all", e, sizeof e), 0);
+    int accepted = 0;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 100; i++)
+            accepted += kp_producer_send(p, "small", i, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                         record_error, NULL, e, sizeof e) == 0;
+    KP_CHECK_INT(accepted, 300);
+    kp_producer_metrics(p, &m);
+    KP_CHECK(m.buffer_bytes <= 100 * 2048);
+    /* 600 more records into one partition: about one batch.size. */
+    for (int i = 0; i < 600; i++)
+        accepted += kp_producer_send(p, "small", 7, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                     record_error, NULL, e, sizeof e) == 0;
+    KP_CHECK_INT(accepted, 900);
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "up all", e, sizeof e), 0);
+    KP_CHECK_INT(kp_producer_flush(p, 10000), 0);
+    KP_CHECK_INT(atomic_load(&failed_with[2]), 1000);
+    /* 99 partitions' one batch each, and partition 7's 603 records in two. */
+    kp_producer_metrics(p, &m);
+    KP_CHECK_INT(m.batches_sent - m.batches_retried - batches_before, 101);
+    KP_CHECK_INT(kp_producer_close(p, 5000), 0);
+}
+
 static void test_delivery_timeout(void) {
     static const char *const props[] = {"delivery.timeout.ms", "1500", "request.timeout.ms", "1000",
                                         "linger.ms", "0", NULL};
@@ -219,6 +268,7 @@ int main(void) {
     KP_RUN(test_threads_each_record_reported_once);
     KP_RUN(test_send_errors);
     KP_RUN(test_buffer_full_without_blocking);
+    KP_RUN(test_buffer_memory_counts_bytes_held);
     KP_RUN(test_delivery_timeout);
     KP_RUN(test_graceful_close_delivers);
     kp_mock_cluster_destroy(cluster);
