@@ -1,5 +1,6 @@
 /* test_batch.c — record batch v2 builder, sealing with each codec, and decoder. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kp_batch.h"
 #include "kp_crc32c.h"
@@ -136,6 +137,28 @@ static void test_record_size_matches(void) {
     kp_batch_free(&b);
 }
 
+/* A batch holds exactly the capacity buffer.memory was charged for, and
+ * records that fit under it never reallocate it: a 64 KiB batch rounded up
+ * to 128 KiB doubled the memory of every full batch. */
+static void test_capacity_is_exact(void) {
+    const size_t batch_size = 65536, capacity = batch_size + 8; /* the accumulator's slack */
+    kp_batch_builder b;
+    KP_CHECK_INT(kp_batch_init(&b, capacity), 0);
+    KP_CHECK_INT(b.buf.cap, capacity);
+    char value[100];
+    memset(value, 'v', sizeof value);
+    int n = 0;
+    for (;;) {
+        size_t rs = kp_record_size(0, n, 3, sizeof value, NULL, 0);
+        if (kp_batch_size(&b) + rs > batch_size) break;
+        KP_CHECK_INT(kp_batch_append(&b, 0, "key", 3, value, sizeof value, NULL, 0), 0);
+        n++;
+    }
+    KP_CHECK(n > 500);
+    KP_CHECK_INT(b.buf.cap, capacity);
+    kp_batch_free(&b);
+}
+
 static void test_restamp_keeps_crc_valid(void) {
     kp_batch_builder b;
     kp_batch_init(&b, 0);
@@ -209,6 +232,7 @@ int main(void) {
     KP_RUN(test_single_record_bytes);
     KP_RUN(test_roundtrip_each_codec);
     KP_RUN(test_record_size_matches);
+    KP_RUN(test_capacity_is_exact);
     KP_RUN(test_restamp_keeps_crc_valid);
     KP_RUN(test_hostile_batches);
     return kp_test_report();
