@@ -165,6 +165,10 @@ int64_t kp_sender_maybe_update_metadata(kp_sender *s, int64_t now_us);
 int kp_sender_idempotence_ready(kp_sender *s, int64_t now_us, int64_t *wake_us);
 /* Stamps a drained batch with id, epoch and the partition's next sequence. */
 void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b);
+/* Gives the halves of a split batch the whole's id, epoch and sequence range
+ * (Java's ProducerBatch.split): the range the broker expects is unchanged,
+ * and the halves sort ahead of any later batch the broker refused. */
+void kp_sender_split_sequences(const kp_pbatch *whole, kp_pbatch *first, kp_pbatch *second);
 /* Bookkeeping when a sequenced batch finishes: err 0 (acked) or its error. */
 void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int err);
 /* For an OUT_OF_ORDER_SEQUENCE_NUMBER answer: 1 when the gap the broker saw

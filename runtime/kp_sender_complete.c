@@ -120,15 +120,11 @@ static int split_and_reenqueue(kp_sender *s, kp_pbatch *big, int64_t now_us) {
         half[h]->attempts = big->attempts;
         half[h]->closed = 1;
     }
-    /* The big batch's sequence range was never written: give it back when
-     * nothing after it was numbered, else resynchronise with a new epoch. */
-    if (s->idempotent && big->base_sequence != KP_NO_SEQUENCE) {
-        kp_partq *pq = big->pq;
-        if (pq->inflight_batches == 0 && pq->next_sequence == big->base_sequence + count)
-            pq->next_sequence = big->base_sequence;
-        else
-            s->epoch_bump_needed = 1;
-    }
+    /* The broker wrote none of the big batch: its halves take its sequence
+     * range, so batches pipelined behind it, which the broker refuses for
+     * the gap, are retried after the halves with no new epoch. */
+    if (s->idempotent && big->base_sequence != KP_NO_SEQUENCE)
+        kp_sender_split_sequences(big, half[0], half[1]);
     big->nrefs = 0;
     /* Second half first: each goes to the head, so the first ends up first. */
     kp_accumulator_reenqueue(s->acc, half[1], now_us);

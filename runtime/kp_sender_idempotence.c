@@ -118,14 +118,25 @@ int kp_sender_idempotence_ready(kp_sender *s, int64_t now_us, int64_t *wake_us) 
     return 0;
 }
 
+/* Sequences wrap from INT32_MAX to 0, as the broker expects. */
+static int32_t sequence_add(int32_t seq, int32_t n) {
+    int64_t next = (int64_t)seq + n;
+    return (int32_t)(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+}
+
 void kp_sender_assign_sequence(kp_sender *s, kp_pbatch *b) {
     kp_partq *pq = b->pq;
     b->producer_id = s->producer_id;
     b->producer_epoch = s->producer_epoch;
     b->base_sequence = pq->next_sequence;
-    /* Sequences wrap from INT32_MAX to 0, as the broker expects. */
-    int64_t next = (int64_t)pq->next_sequence + b->b.count;
-    pq->next_sequence = (int32_t)(next > INT32_MAX ? next - INT32_MAX - 1 : next);
+    pq->next_sequence = sequence_add(pq->next_sequence, b->b.count);
+}
+
+void kp_sender_split_sequences(const kp_pbatch *whole, kp_pbatch *first, kp_pbatch *second) {
+    first->producer_id = second->producer_id = whole->producer_id;
+    first->producer_epoch = second->producer_epoch = whole->producer_epoch;
+    first->base_sequence = whole->base_sequence;
+    second->base_sequence = sequence_add(whole->base_sequence, first->b.count);
 }
 
 void kp_sender_sequence_done(kp_sender *s, kp_pbatch *b, int err) {
