@@ -389,6 +389,7 @@ void kp_producer_metrics(kp_producer *p, kp_metrics *m) {
     m->buffer_limit = p->conf->buffer_memory;
     m->metadata_requests = atomic_load(&s->metadata_requests);
     m->epoch_bumps = atomic_load(&s->epoch_bumps);
+    m->gap_retries = atomic_load(&s->gap_retries);
     m->partition_in_flight_max = atomic_load(&s->partition_in_flight_max);
     m->batches_compressed_by_threads = atomic_load(&s->batches_compressed_by_threads);
 }

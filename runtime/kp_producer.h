@@ -81,6 +81,7 @@ typedef struct kp_metrics {
     int64_t buffer_bytes;        /* buffer.memory in use */
     int64_t buffer_limit;
     uint64_t metadata_requests, epoch_bumps;
+    uint64_t gap_retries; /* refused behind a failed batch, retried with no new epoch */
     int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
     uint64_t batches_compressed_by_threads; /* sealed by kprod.compression.threads */
 } kp_metrics;

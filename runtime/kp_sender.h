@@ -43,6 +43,7 @@ typedef struct kp_sender_stats {
     _Atomic int64_t in_flight_requests;
     _Atomic int64_t in_flight_records;    /* drained, not yet completed */
     _Atomic uint64_t metadata_requests, epoch_bumps;
+    _Atomic uint64_t gap_retries; /* refused for a known gap, retried in the same epoch */
     _Atomic int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
     _Atomic uint64_t batches_compressed_by_threads;
 } kp_sender_stats;

@@ -171,6 +171,7 @@ static void complete_batch(kp_sender *s, kp_pbatch *b, int error, const char *me
          * that one (the drain holds retries in sequence order). */
         KP_LOG_DEBUG("retrying %s [%d] (sequence %d) behind an earlier batch: the broker refused "
                      "its gap", pq->topic->name, pq->partition, b->base_sequence);
+        atomic_fetch_add(&s->stats.gap_retries, 1);
         retry_batch(s, b, now_us);
         b->retry_backoff_us = 0;
         return;

@@ -161,7 +161,7 @@ static const char *const metric_names[] = {
     "sent", "acked", "failed", "retried", "batches", "batches_retried", "batches_split",
     "batches_expired", "bytes", "requests", "responses", "request_latency_avg_ms",
     "request_latency_max_ms", "inflight_requests", "inflight", "outstanding", "buffer_bytes",
-    "buffer_limit", "metadata_requests", "epoch_bumps", "partition_inflight_max",
+    "buffer_limit", "metadata_requests", "epoch_bumps", "gap_retries", "partition_inflight_max",
     "batches_compressed_by_threads", "hook_errors", "reports_lost"};
 
 int kp_lua_metric_count(void) { return (int)(sizeof metric_names / sizeof *metric_names); }
@@ -183,7 +183,7 @@ void kp_lua_producer_metrics(kp_lua_producer *lp, double *out) {
                   m.request_latency_max_ms, (double)m.in_flight_requests,
                   (double)m.in_flight_records, (double)m.outstanding_records,
                   (double)m.buffer_bytes, (double)m.buffer_limit, (double)m.metadata_requests,
-                  (double)m.epoch_bumps, (double)m.partition_in_flight_max,
+                  (double)m.epoch_bumps, (double)m.gap_retries, (double)m.partition_in_flight_max,
                   (double)m.batches_compressed_by_threads,
                   (double)kp_lua_hook_log_count(lp->hooks),
                   (double)lp->oom};
