@@ -481,6 +481,7 @@ static void set_ready(kp_scn_worker *w, int ready) {
 
 static void *worker_main(void *arg) {
     kp_scn_worker *w = arg;
+    pthread_setname_np(pthread_self(), "kprod-worker");
     kp_scn_run *run = w->run;
     if (prepare(w)) {
         set_ready(w, -1);

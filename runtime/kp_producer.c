@@ -100,6 +100,8 @@ int64_t kp_producer_outstanding(kp_producer *p) { return atomic_load(&p->outstan
 
 static void *sender_main(void *arg) {
     kp_producer *p = arg;
+    /* Named for top -H, perf and /proc: the script's thread keeps the process name. */
+    pthread_setname_np(pthread_self(), "kprod-sender");
     kp_sender_thread(&p->sender);
     pthread_mutex_lock(&p->done_lock);
     p->sender_exited = 1;

@@ -51,6 +51,7 @@ static void unlink_queued(kp_sealer *s, kp_pbatch *b) {
 
 static void *worker_main(void *arg) {
     seal_worker *w = arg;
+    pthread_setname_np(pthread_self(), "kprod-seal");
     kp_sealer *s = w->s;
     char err[256];
     pthread_mutex_lock(&s->lock);
