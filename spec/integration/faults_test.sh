@@ -52,6 +52,7 @@ done
 # five batches pipelined in one window, as Kafka would answer them.
 burst_after_warmup() {
   local t=$1 errors=$2 feed
+  mock "rtt all 200"
   rm -f "$work/feed"
   mkfifo "$work/feed"
   "$KPROD" produce -q -b "$BROKERS" -t "$t" -K $'\t' "${PROPS[@]}" <"$work/feed" 2>"$work/p.log" &
@@ -63,7 +64,12 @@ burst_after_warmup() {
   tail -n +2 "$work/in.txt" >&"$feed"
   exec {feed}>&-
   wait $pid
+  mock "rtt all 0"
 }
+
+# summary_count WHAT: the count before WHAT in kprod produce's summary line
+# ("..., 0 epoch bumps, 4 gap retries, ...") of the last run.
+summary_count() { sed -n "s/.* \([0-9]*\) $1,.*/\1/p" "$work/p.log"; }
 
 # The pipelined default (several batches of a partition in flight, as in
 # Java) where one request fails: Kafka answers the requests behind it with
@@ -73,14 +79,11 @@ burst_after_warmup() {
 oos=OUT_OF_ORDER_SEQUENCE_NUMBER
 t=$(uniq_topic pipelined-gap)
 topic_create "$t" 1
-mock "rtt all 200"
 burst_after_warmup "$t" "NOT_LEADER_OR_FOLLOWER,$oos,$oos,$oos,$oos"
-mock "rtt all 0"
 inflight=$(sed -n 's/.* at most \([0-9]*\) of a partition in flight$/\1/p' "$work/p.log")
 check "pipelined gap: five batches of the partition were in flight (${inflight:-?})" \
   test "${inflight:-0}" -eq 5
-gaps=$(sed -n 's/.* \([0-9]*\) gap retries,.*/\1/p' "$work/p.log")
-bumps=$(sed -n 's/.* \([0-9]*\) epoch bumps,.*/\1/p' "$work/p.log")
+gaps=$(summary_count "gap retries") bumps=$(summary_count "epoch bumps")
 check "pipelined gap: the 4 refused batches were retried behind the gap (${gaps:-?})" \
   test "${gaps:-0}" -eq 4
 check "pipelined gap: no new epoch (${bumps:-?} bumps)" test "${bumps:-99}" -eq 0
@@ -102,12 +105,9 @@ expect_exactly_once "$t" "$work/p.log" "MESSAGE_TOO_LARGE x3"
 # first and the refused batches follow them, in order, with no new epoch.
 t=$(uniq_topic pipelined-too-large)
 topic_create "$t" 1
-mock "rtt all 200"
 burst_after_warmup "$t" "MESSAGE_TOO_LARGE,$oos,$oos,$oos,$oos"
-mock "rtt all 0"
 check "pipelined MESSAGE_TOO_LARGE: the batch was split" grep -qE " 1 split" "$work/p.log"
-gaps=$(sed -n 's/.* \([0-9]*\) gap retries,.*/\1/p' "$work/p.log")
-bumps=$(sed -n 's/.* \([0-9]*\) epoch bumps,.*/\1/p' "$work/p.log")
+gaps=$(summary_count "gap retries") bumps=$(summary_count "epoch bumps")
 check "pipelined MESSAGE_TOO_LARGE: the 4 refused batches were retried behind the halves (${gaps:-?})" \
   test "${gaps:-0}" -eq 4
 check "pipelined MESSAGE_TOO_LARGE: no new epoch (${bumps:-?} bumps)" test "${bumps:-99}" -eq 0
