@@ -293,11 +293,12 @@ int kp_cli_produce(int argc, char **argv) {
             (unsigned long long)rejected, secs > 0 ? (double)st.acked / secs : 0.0);
     fprintf(stderr,
             "kprod produce: %llu batches in %llu requests, %llu batches retried, %llu split, "
-            "%llu expired, %llu epoch bumps, %llu gap retries, at most %lld of a partition in flight\n",
+            "%llu expired, %llu epoch bumps, %llu gap retries, %llu backlog waits, at most %lld of "
+            "a partition in flight\n",
             (unsigned long long)m.batches_sent, (unsigned long long)m.requests,
             (unsigned long long)m.batches_retried, (unsigned long long)m.batches_split,
             (unsigned long long)m.batches_expired, (unsigned long long)m.epoch_bumps,
-            (unsigned long long)m.gap_retries,
+            (unsigned long long)m.gap_retries, (unsigned long long)m.backlog_waits,
             (long long)m.partition_in_flight_max);
     for (int k = 0; k < 16 && st.err_counts[k]; k++)
         fprintf(stderr, "kprod produce:   %llu failed with %s\n",

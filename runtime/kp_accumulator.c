@@ -47,6 +47,14 @@ struct kp_accumulator {
      * per 64 KiB at 10 KiB values. */
     int64_t wake_room;
 
+    /* kprod.partition.backlog.batches: full batches a draining partition
+     * may queue before sends to it wait (0: no limit). They wait on
+     * mem_cond, which poll_first signals when a backlog shrinks. */
+    int backlog_limit;
+    _Atomic int backlog_waiters;
+    _Atomic uint64_t backlog_seq; /* backlogs shrunk so far */
+    _Atomic uint64_t backlog_waits;
+
     pthread_mutex_t meta_lock;
     pthread_cond_t meta_cond;
 
@@ -58,6 +66,9 @@ struct kp_accumulator {
 
 /* Blocking waits wake this often to check a->interrupted. */
 #define INTERRUPT_CHECK_US 100000
+/* A partition whose oldest batch waited this long is not draining (leader
+ * down, backing off, a slow broker): its backlog no longer makes sends wait. */
+#define BACKLOG_STALLED_US 100000
 
 static void cond_init_monotonic(pthread_cond_t *c) {
     pthread_condattr_t attr;
@@ -100,6 +111,11 @@ kp_accumulator *kp_accumulator_new(const kp_conf *conf, void (*wakeup)(void *), 
     int64_t pool_max = conf->buffer_memory / 4 / (conf->batch_size > 0 ? conf->batch_size : 1);
     a->pool_max = (int)(pool_max > POOL_MAX ? POOL_MAX : pool_max);
     a->wake_room = conf->buffer_memory / 16 > conf->batch_size ? conf->buffer_memory / 16 : conf->batch_size;
+    /* One batch per partition per request, max.in.flight requests: that
+     * many full batches queued refill every slot, the +1 is the one filling. */
+    a->backlog_limit = conf->kprod_partition_backlog_batches >= 0
+                           ? conf->kprod_partition_backlog_batches
+                           : conf->max_in_flight_requests_per_connection + 1;
     pthread_mutex_init(&a->topics_lock, NULL);
     pthread_mutex_init(&a->mem_lock, NULL);
     pthread_mutex_init(&a->pool_lock, NULL);
@@ -330,6 +346,7 @@ static void unreserve_memory(kp_accumulator *a, size_t bytes) {
 }
 
 int kp_accumulator_memory_exhausted(kp_accumulator *a) { return atomic_load(&a->mem_waiters) > 0; }
+uint64_t kp_accumulator_backlog_waits(kp_accumulator *a) { return atomic_load(&a->backlog_waits); }
 int64_t kp_accumulator_buffer_used(kp_accumulator *a) { return atomic_load(&a->buffer_used); }
 
 /* ---- batches ---- */
@@ -469,6 +486,10 @@ static int grow_batch(kp_accumulator *a, kp_pbatch *b, size_t rs) {
 static void close_batch(kp_accumulator *a, kp_pbatch *b, int full) {
     b->closed = 1;
     b->full = full;
+    if (full) {
+        b->in_backlog = 1;
+        b->pq->backlog++;
+    }
     if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
 }
 
@@ -500,11 +521,43 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const 
     return 1;
 }
 
+/* 1 while pq holds backlog_limit full batches and is draining (its oldest
+ * batch is young). Under pq's lock. */
+static int backlog_full(const kp_accumulator *a, const kp_partq *pq, int64_t now_us) {
+    return a->backlog_limit > 0 && pq->backlog >= a->backlog_limit && pq->head &&
+           now_us - pq->head->created_us < BACKLOG_STALLED_US;
+}
+
+/* Waits, until deadline_us at most, while pq's backlog is full: the sender
+ * takes a batch from it within a round trip. Soft: it returns in every case
+ * and the append goes on, so it never fails a send that memory admits. */
+static void wait_for_backlog(kp_accumulator *a, kp_partq *pq, int64_t deadline_us) {
+    atomic_fetch_add(&a->backlog_waits, 1);
+    atomic_fetch_add(&a->backlog_waiters, 1);
+    for (;;) {
+        /* pq's lock is never taken under mem_lock (appends take mem_lock
+         * under pq's): backlog_seq tells a drain that came in between. */
+        uint64_t seq = atomic_load(&a->backlog_seq);
+        int64_t now = kp_now_us();
+        pthread_mutex_lock(&pq->lock);
+        int full = backlog_full(a, pq, now);
+        int64_t stalls_at = full ? pq->head->created_us + BACKLOG_STALLED_US : 0;
+        pthread_mutex_unlock(&pq->lock);
+        if (!full || now >= deadline_us || atomic_load(&a->closed) || interrupted(a)) break;
+        pthread_mutex_lock(&a->mem_lock);
+        if (atomic_load(&a->backlog_seq) == seq)
+            wait_slice(a, &a->mem_cond, &a->mem_lock, stalls_at < deadline_us ? stalls_at : deadline_us);
+        pthread_mutex_unlock(&a->mem_lock);
+    }
+    atomic_fetch_sub(&a->backlog_waiters, 1);
+}
+
 int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
                           int32_t key_len, const void *value, int32_t value_len,
                           const kp_header *headers, int header_count, kp_delivery_cb *cb,
                           void *opaque, int64_t now_us, int64_t max_block_us) {
     if (atomic_load_explicit(&a->closed, memory_order_relaxed)) return KP_ERR__DESTROY;
+    int64_t deadline_us = max_block_us > 0 ? now_us + max_block_us : 0;
     pthread_mutex_lock(&pq->lock);
     if (pq->tail) {
         int rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len, headers,
@@ -517,7 +570,12 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
             return 0;
         }
     }
+    int wait_backlog = deadline_us && backlog_full(a, pq, now_us);
     pthread_mutex_unlock(&pq->lock);
+    if (wait_backlog) {
+        if (a->wakeup) a->wakeup(a->wakeup_ud); /* the batch just closed is ready */
+        wait_for_backlog(a, pq, deadline_us);
+    }
 
     /* A new batch: reserve its memory without holding the partition lock. */
     size_t need = KP_BATCH_HEADER_SIZE +
@@ -525,7 +583,7 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
                                              header_count);
     size_t capacity = batch_capacity(a, pq, need);
     kp_pbatch *b;
-    int rc = acquire_batch(a, capacity, max_block_us > 0 ? now_us + max_block_us : 0, &b);
+    int rc = acquire_batch(a, capacity, deadline_us, &b);
     if (rc) return rc;
     charge_growth(a, b);
     batch_start(b, pq);
@@ -568,7 +626,18 @@ kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq) {
         b->next = NULL;
         b->closed = 1;
     }
+    int shrank = b && b->in_backlog;
+    if (shrank) {
+        b->in_backlog = 0;
+        pq->backlog--;
+    }
     pthread_mutex_unlock(&pq->lock);
+    if (shrank) atomic_fetch_add(&a->backlog_seq, 1);
+    if (shrank && atomic_load(&a->backlog_waiters)) {
+        pthread_mutex_lock(&a->mem_lock);
+        pthread_cond_broadcast(&a->mem_cond);
+        pthread_mutex_unlock(&a->mem_lock);
+    }
     return b;
 }
 

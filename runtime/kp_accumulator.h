@@ -81,6 +81,7 @@ typedef struct kp_pbatch {
     int nrefs, cap_refs;
     int32_t max_record_size;   /* to tell whether splitting can help */
     int full;                  /* closed because the next record would pass batch.size */
+    int in_backlog;            /* counted in its partition's backlog (under pq's lock) */
     int32_t raw_size;          /* bytes before compression */
     /* compression threads (kp_sealer.c, under its lock) */
     int seal_state;
@@ -94,6 +95,7 @@ struct kp_partq {
     pthread_mutex_t lock;
     kp_pbatch *head, *tail;
     int count;
+    int backlog;                /* full batches queued (kprod.partition.backlog.batches) */
     kp_topic *topic;
     int32_t partition;
     /* Capacity for the next batch, learnt from the batches drained so far
@@ -143,9 +145,11 @@ kp_topic *kp_accumulator_topics(kp_accumulator *a);
 
 /* Appends a record to the partition's last batch, opening a new one when it
  * does not fit. now_us is the caller's monotonic reading, the record's
- * enqueue time. Waits up to max_block_us for buffer.memory (0 = fail at
- * once). Returns 0, KP_ERR__QUEUE_FULL (buffer.memory exhausted past the
- * wait), KP_ERR__DESTROY (closed), or KP_ERR__NO_MEMORY. */
+ * enqueue time. Waits up to max_block_us for a draining partition's backlog
+ * (kprod.partition.backlog.batches; never an error) and for buffer.memory
+ * (0 = neither, failing at once without memory). Returns 0,
+ * KP_ERR__QUEUE_FULL (buffer.memory exhausted past the wait),
+ * KP_ERR__DESTROY (closed), or KP_ERR__NO_MEMORY. */
 int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
                           int32_t key_len, const void *value, int32_t value_len,
                           const kp_header *headers, int header_count, kp_delivery_cb *cb,
@@ -182,13 +186,15 @@ int kp_accumulator_closed(kp_accumulator *a);
 /* 1 while a sender of records waits for buffer.memory (batches are then ready). */
 int kp_accumulator_memory_exhausted(kp_accumulator *a);
 int64_t kp_accumulator_buffer_used(kp_accumulator *a);
+/* Sends that waited for their partition's backlog to drain. */
+uint64_t kp_accumulator_backlog_waits(kp_accumulator *a);
 
 /* Wait for metadata (senders of records): blocks until the topic has
  * partitions or an error, or until deadline_us; KP_ERR__INTR when the
  * interrupt check fired first, else 0. kp_accumulator_notify_metadata wakes
  * every waiter (sender thread, after applying a Metadata response). */
 int kp_accumulator_wait_metadata(kp_accumulator *a, kp_topic *t, int64_t deadline_us);
-/* A check the blocking waits (metadata, buffer.memory) make every 100 ms:
+/* A check the blocking waits (metadata, backlog, buffer.memory) make every 100 ms:
  * non-zero ends the wait with KP_ERR__INTR. NULL: none. Set before sends. */
 void kp_accumulator_set_interrupt_check(kp_accumulator *a, int (*check)(void));
 void kp_accumulator_notify_metadata(kp_accumulator *a);

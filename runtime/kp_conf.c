@@ -152,6 +152,14 @@ static const kp_conf_prop kp_conf_props[] = {
      "held to one core; -1 is one per online CPU but one (1 to 8), 0 leaves compression to the "
      "sender thread. None are started for compression.type=none.",
      NULL, KP_CONF_MINUS_ONE_DEFAULT},
+    {"kprod.partition.backlog.batches", KP_CONF_INT, "-1", 0, 1000000,
+     F(kprod_partition_backlog_batches),
+     "kprod: full batches a partition may hold waiting to be sent before a send to it waits for "
+     "the sender to take one; -1 is max.in.flight.requests.per.connection + 1, enough to refill "
+     "every request in flight. Queueing more only adds memory and latency. The wait is never an "
+     "error: past max.block.ms, or when the partition stopped draining (its oldest batch waited "
+     "100 ms: broker down, retries), buffer.memory alone bounds the queue, as in Java. 0: off.",
+     NULL, KP_CONF_MINUS_ONE_DEFAULT},
 };
 
 #define KP_CONF_NPROPS (sizeof kp_conf_props / sizeof kp_conf_props[0])
@@ -349,8 +357,9 @@ typedef struct kp_conf_value {
 static int range_error(const kp_conf_prop *p, const char *text, char *errstr, size_t errlen) {
     if (p->flags & KP_CONF_MINUS_ONE_DEFAULT)
         return kp_fail(errstr, errlen,
-                    "property '%s' must be between %" PRId64 " and %" PRId64 " (or -1 for the codec default), got %s",
-                    p->name, p->min, p->max, text);
+                    "property '%s' must be between %" PRId64 " and %" PRId64 " (or -1 for the %s), got %s",
+                    p->name, p->min, p->max,
+                    strncmp(p->name, "compression.", 12) == 0 ? "codec default" : "default", text);
     if (p->max == INT64_MAX)
         return kp_fail(errstr, errlen, "property '%s' must be at least %" PRId64 ", got %s", p->name, p->min, text);
     return kp_fail(errstr, errlen, "property '%s' must be between %" PRId64 " and %" PRId64 ", got %s", p->name,

@@ -56,6 +56,7 @@ typedef struct kp_conf {
     int kprod_partitioner;                          /* kprod.partitioner: kp_partitioner_kind */
     int kprod_strict_ordering;                      /* kprod.strict.ordering */
     int32_t kprod_compression_threads;              /* kprod.compression.threads, -1 = auto */
+    int32_t kprod_partition_backlog_batches;        /* kprod.partition.backlog.batches, -1 = auto */
     uint64_t user_set[2]; /* private: which properties kp_conf_set was given */
 } kp_conf;
 

@@ -394,6 +394,7 @@ void kp_producer_metrics(kp_producer *p, kp_metrics *m) {
     m->gap_retries = atomic_load(&s->gap_retries);
     m->partition_in_flight_max = atomic_load(&s->partition_in_flight_max);
     m->batches_compressed_by_threads = atomic_load(&s->batches_compressed_by_threads);
+    m->backlog_waits = kp_accumulator_backlog_waits(p->acc);
 }
 
 int32_t kp_producer_partition_count(kp_producer *p, const char *topic, int timeout_ms) {

@@ -84,6 +84,7 @@ typedef struct kp_metrics {
     uint64_t gap_retries; /* refused behind a failed batch, retried with no new epoch */
     int64_t partition_in_flight_max; /* most batches of one partition in flight at once */
     uint64_t batches_compressed_by_threads; /* sealed by kprod.compression.threads */
+    uint64_t backlog_waits; /* sends that waited for kprod.partition.backlog.batches */
 } kp_metrics;
 
 /* Fills *m with counters since creation. Thread-safe. */

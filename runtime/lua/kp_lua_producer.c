@@ -162,7 +162,7 @@ static const char *const metric_names[] = {
     "batches_expired", "bytes", "requests", "responses", "request_latency_avg_ms",
     "request_latency_max_ms", "inflight_requests", "inflight", "outstanding", "buffer_bytes",
     "buffer_limit", "metadata_requests", "epoch_bumps", "gap_retries", "partition_inflight_max",
-    "batches_compressed_by_threads", "hook_errors", "reports_lost"};
+    "batches_compressed_by_threads", "backlog_waits", "hook_errors", "reports_lost"};
 
 int kp_lua_metric_count(void) { return (int)(sizeof metric_names / sizeof *metric_names); }
 
@@ -184,7 +184,7 @@ void kp_lua_producer_metrics(kp_lua_producer *lp, double *out) {
                   (double)m.in_flight_records, (double)m.outstanding_records,
                   (double)m.buffer_bytes, (double)m.buffer_limit, (double)m.metadata_requests,
                   (double)m.epoch_bumps, (double)m.gap_retries, (double)m.partition_in_flight_max,
-                  (double)m.batches_compressed_by_threads,
+                  (double)m.batches_compressed_by_threads, (double)m.backlog_waits,
                   (double)kp_lua_hook_log_count(lp->hooks),
                   (double)lp->oom};
     _Static_assert(sizeof v / sizeof *v == sizeof metric_names / sizeof *metric_names,

@@ -59,6 +59,7 @@ static void test_defaults(void) {
     KP_CHECK_INT(c->allow_auto_create_topics, 1);
     KP_CHECK_INT(c->kprod_partitioner, KP_PARTITIONER_DEFAULT);
     KP_CHECK_INT(c->kprod_strict_ordering, 0);
+    KP_CHECK_INT(c->kprod_partition_backlog_batches, -1);
     KP_CHECK_INT(kp_conf_is_set(c, "linger.ms"), 0);
     KP_CHECK_INT(kp_conf_is_set(c, "linger.msx"), -1);
 
@@ -85,6 +86,8 @@ static void test_parse_each_type(void) {
     KP_CHECK_INT(c->partitioner_ignore_keys, 1);
     CHECK_SET(c, "kprod.strict.ordering", "true");
     KP_CHECK_INT(c->kprod_strict_ordering, 1);
+    CHECK_SET(c, "kprod.partition.backlog.batches", "0");
+    KP_CHECK_INT(c->kprod_partition_backlog_batches, 0);
     CHECK_SET(c, "acks", "1");
     KP_CHECK_INT(c->acks, 1);
     CHECK_SET(c, "acks", "-1");
@@ -159,6 +162,8 @@ static void test_range_errors(void) {
          "property 'compression.gzip.level' must be between 1 and 9 (or -1 for the codec default), got 0"},
         {"compression.gzip.level", "10",
          "property 'compression.gzip.level' must be between 1 and 9 (or -1 for the codec default), got 10"},
+        {"kprod.partition.backlog.batches", "-2",
+         "property 'kprod.partition.backlog.batches' must be between 0 and 1000000 (or -1 for the default), got -2"},
         {"compression.lz4.level", "0", "property 'compression.lz4.level' must be between 1 and 17, got 0"},
         {"compression.lz4.level", "18", "property 'compression.lz4.level' must be between 1 and 17, got 18"},
         {"compression.zstd.level", "23", "property 'compression.zstd.level' must be between -131072 and 22, got 23"},
@@ -466,7 +471,7 @@ static void test_dump(void) {
             mismatches++;
         }
     }
-    KP_CHECK_INT(rows, 35);
+    KP_CHECK_INT(rows, 36);
     KP_CHECK_INT(mismatches, 0);
     free(text);
 

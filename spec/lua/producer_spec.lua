@@ -174,7 +174,7 @@ describe("kprod.producer", function()
     local m = p:metrics()
     for _, k in ipairs { "sent", "acked", "failed", "retried", "batches", "bytes", "inflight",
       "buffer_bytes", "outstanding", "dropped", "fanned_out", "hook_errors", "rejected",
-      "partition_inflight_max", "gap_retries", "batches_compressed_by_threads" } do
+      "partition_inflight_max", "gap_retries", "batches_compressed_by_threads", "backlog_waits" } do
       assert.is_number(m[k], k)
     end
     p:close()

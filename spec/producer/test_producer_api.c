@@ -1,7 +1,7 @@
 /* test_producer_api.c — the public C API (kp_producer.h) against an in-process
  * mock cluster: validation at creation, sends from many threads with exactly
- * one callback each, flush, buffer.memory without blocking, graceful and
- * forced close. */
+ * one callback each, flush, buffer.memory without blocking, a partition's
+ * backlog bound, graceful and forced close. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "kp_mock_cluster.h"
 #include "kp_producer.h"
 #include "kp_test.h"
+#include "kp_time.h"
 
 static kp_mock_cluster *cluster;
 static char err[512];
@@ -204,6 +205,82 @@ static void test_buffer_memory_counts_bytes_held(void) {
     KP_CHECK_INT(kp_producer_close(p, 5000), 0);
 }
 
+/* ---- kprod.partition.backlog.batches ---- */
+
+/* Sends 1 KiB records flat out to one partition of a broker answering in
+ * 20 ms; returns the most buffer.memory in use seen, and the backlog waits. */
+static int64_t flat_out_peak_buffer(const char *backlog, uint64_t *waits) {
+    const char *const props[] = {"batch.size", "16384", "linger.ms", "5",
+                                 "max.in.flight.requests.per.connection", "5",
+                                 "kprod.partition.backlog.batches", backlog, NULL};
+    reset_counts();
+    kp_producer *p = make(props);
+    if (!p) return -1;
+    char value[1024], e[256];
+    memset(value, 'b', sizeof value);
+    /* One record first: connection, metadata and producer id are ready, so
+     * the oldest batch ages only while it queues. */
+    KP_CHECK_INT(kp_producer_send(p, "backlog", 0, NULL, 0, "x", 1, NULL, 0, 0, record_error, NULL,
+                                  e, sizeof e), 0);
+    KP_CHECK_INT(kp_producer_flush(p, 10000), 0);
+    int64_t peak = 0;
+    kp_metrics m;
+    for (int i = 0; i < 3000; i++) {
+        KP_CHECK_INT(kp_producer_send(p, "backlog", 0, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                      record_error, NULL, e, sizeof e), 0);
+        kp_producer_metrics(p, &m);
+        if (m.buffer_bytes > peak) peak = m.buffer_bytes;
+    }
+    KP_CHECK_INT(kp_producer_flush(p, 30000), 0);
+    KP_CHECK_INT(atomic_load(&failed_with[2]), 3001); /* every record acked */
+    kp_producer_metrics(p, &m);
+    *waits = m.backlog_waits;
+    KP_CHECK_INT(kp_producer_close(p, 5000), 0);
+    return peak;
+}
+
+/* A draining partition queues a few full batches, not buffer.memory: the
+ * default (max.in.flight + 1 = 6) holds the open batch, 6 full ones and 5 in
+ * flight; with the bound off the queue takes most of the 3 MB sent. */
+static void test_backlog_bounds_a_draining_partition(void) {
+    char e[256];
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "rtt all 20", e, sizeof e), 0);
+    uint64_t waits = 0, waits_off = 0;
+    int64_t bounded = flat_out_peak_buffer("-1", &waits);
+    int64_t unbounded = flat_out_peak_buffer("0", &waits_off);
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "rtt all 0", e, sizeof e), 0);
+    KP_CHECK(bounded > 0 && bounded <= 14 * 16392);
+    KP_CHECK(unbounded > 3 * bounded);
+    KP_CHECK(waits > 0);
+    KP_CHECK_INT(waits_off, 0);
+}
+
+/* A partition whose broker is down stops draining: its sends wait once, for
+ * the oldest batch to age 100 ms, then go on until buffer.memory, as Java's;
+ * never for max.block.ms (10 s here). */
+static void test_backlog_ignores_a_stalled_partition(void) {
+    static const char *const props[] = {"batch.size", "16384", "max.block.ms", "10000", NULL};
+    reset_counts();
+    kp_producer *p = producer_then_down(props, "stalled");
+    if (!p) return;
+    char value[1024], e[256];
+    memset(value, 's', sizeof value);
+    int64_t start = kp_now_us();
+    int accepted = 0;
+    for (int i = 0; i < 300; i++)
+        accepted += kp_producer_send(p, "stalled", 0, NULL, 0, value, sizeof value, NULL, 0, 0,
+                                     record_error, NULL, e, sizeof e) == 0;
+    int64_t took_us = kp_now_us() - start;
+    KP_CHECK_INT(accepted, 300);
+    KP_CHECK(took_us < 2000000);
+    kp_metrics m;
+    kp_producer_metrics(p, &m);
+    KP_CHECK(m.backlog_waits >= 1);
+    KP_CHECK_INT(kp_producer_close(p, 0), KP_ERR__DESTROY);
+    KP_CHECK_INT(atomic_load(&failed_with[0]), 300);
+    KP_CHECK_INT(kp_mock_cluster_command(cluster, "up all", e, sizeof e), 0);
+}
+
 static void test_delivery_timeout(void) {
     static const char *const props[] = {"delivery.timeout.ms", "1500", "request.timeout.ms", "1000",
                                         "linger.ms", "0", NULL};
@@ -269,6 +346,8 @@ int main(void) {
     KP_RUN(test_send_errors);
     KP_RUN(test_buffer_full_without_blocking);
     KP_RUN(test_buffer_memory_counts_bytes_held);
+    KP_RUN(test_backlog_bounds_a_draining_partition);
+    KP_RUN(test_backlog_ignores_a_stalled_partition);
     KP_RUN(test_delivery_timeout);
     KP_RUN(test_graceful_close_delivers);
     kp_mock_cluster_destroy(cluster);
