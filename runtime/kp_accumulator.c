@@ -328,15 +328,20 @@ static int acquire_batch(kp_accumulator *a, size_t capacity, int64_t deadline_us
     return rc;
 }
 
+/* Wakes every sender blocked on mem_cond (memory or backlog), to recheck. */
+static void wake_mem_waiters_all(kp_accumulator *a) {
+    pthread_mutex_lock(&a->mem_lock);
+    pthread_cond_broadcast(&a->mem_cond);
+    pthread_mutex_unlock(&a->mem_lock);
+}
+
 /* Wakes blocked senders once wake_room is free, or when nothing at all is
  * in use (a request larger than wake_room then gets its chance). */
 static void wake_memory_waiters(kp_accumulator *a) {
     if (atomic_load(&a->mem_waiters)) {
         int64_t used = atomic_load(&a->buffer_used), pooled = atomic_load(&a->pooled_bytes);
         if (a->buffer_limit - used + pooled < a->wake_room && used > pooled) return;
-        pthread_mutex_lock(&a->mem_lock);
-        pthread_cond_broadcast(&a->mem_cond);
-        pthread_mutex_unlock(&a->mem_lock);
+        wake_mem_waiters_all(a);
     }
 }
 
@@ -632,11 +637,9 @@ kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq) {
         pq->backlog--;
     }
     pthread_mutex_unlock(&pq->lock);
-    if (shrank) atomic_fetch_add(&a->backlog_seq, 1);
-    if (shrank && atomic_load(&a->backlog_waiters)) {
-        pthread_mutex_lock(&a->mem_lock);
-        pthread_cond_broadcast(&a->mem_cond);
-        pthread_mutex_unlock(&a->mem_lock);
+    if (shrank) {
+        atomic_fetch_add(&a->backlog_seq, 1);
+        if (atomic_load(&a->backlog_waiters)) wake_mem_waiters_all(a);
     }
     return b;
 }
@@ -677,9 +680,7 @@ int kp_accumulator_flushing(kp_accumulator *a) { return atomic_load(&a->flushes)
 
 void kp_accumulator_close(kp_accumulator *a) {
     atomic_store(&a->closed, 1);
-    pthread_mutex_lock(&a->mem_lock);
-    pthread_cond_broadcast(&a->mem_cond);
-    pthread_mutex_unlock(&a->mem_lock);
+    wake_mem_waiters_all(a);
     kp_accumulator_notify_metadata(a);
     if (a->wakeup) a->wakeup(a->wakeup_ud);
 }
