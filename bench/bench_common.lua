@@ -19,15 +19,15 @@ function M.parse(own, defaults, ...)
   return opts, props
 end
 
--- load_pool(path): the KEY<TAB>VALUE lines of the pool file as two arrays of
--- strings and their count. Reading lines leaves a garbage string per record;
--- a full collection at every step of the load keeps it from doubling the
--- pool's peak memory (the baseline loads its pool without garbage).
-function M.load_pool(path)
-  local keys, values, n = {}, {}, 0
+-- each_record(path, fn): calls fn(n, line, tab) for the n-th KEY<TAB>VALUE
+-- line (tab: where the tab is); returns the count. Reading lines leaves a
+-- garbage string per record; a full collection at every step of the load
+-- keeps it from doubling the pool's peak memory (the baseline loads its
+-- pool without garbage).
+local function each_record(path, fn)
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
-  local pause = collectgarbage("setpause", 100)
+  local pause, n = collectgarbage("setpause", 100), 0
   for line in f:lines() do
     local tab = line:find("\t", 1, true)
     if not tab then
@@ -36,11 +36,39 @@ function M.load_pool(path)
       error(("%s:%d: expected KEY<TAB>VALUE"):format(path, n + 1), 0)
     end
     n = n + 1
-    keys[n], values[n] = line:sub(1, tab - 1), line:sub(tab + 1)
+    fn(n, line, tab)
   end
   f:close()
   collectgarbage("setpause", pause)
   if n == 0 then error(path .. ": no records", 0) end
+  return n
+end
+
+-- load_pool(path): the KEY<TAB>VALUE lines of the pool file as two arrays of
+-- strings and their count.
+function M.load_pool(path)
+  local keys, values = {}, {}
+  local n = each_record(path, function(i, line, tab)
+    keys[i], values[i] = line:sub(1, tab - 1), line:sub(tab + 1)
+  end)
+  return keys, values, n
+end
+
+-- load_pool_slices(path): load_pool's keys, and the values as slices of the
+-- file read once into a kprod.blob, so that send refers to them instead of
+-- copying them: the baseline sends its pool without copies too
+-- (bench/baseline/baseline.c). Lines end with a newline, as gen_records.lua
+-- writes them.
+function M.load_pool_slices(path)
+  local kprod = require "kprod"
+  local blob, err = kprod.blob_file(path)
+  if not blob then error(err, 0) end
+  local keys, values, pos = {}, {}, 0 -- pos: the line's offset in the file
+  local n = each_record(path, function(i, line, tab)
+    keys[i], values[i] = line:sub(1, tab - 1), blob:sub(pos + tab + 1, pos + #line)
+    pos = pos + #line + 1
+  end)
+  if pos < #blob then error(path .. ": changed while it was read", 0) end
   return keys, values, n
 end
 

@@ -12,6 +12,8 @@ local kprod = {
   producer = producer.new,
   defaults = producer.defaults,
   close_all = producer.close_all,
+  blob = require("kprod.blob").new,
+  blob_file = require("kprod.blob").from_file,
 }
 
 -- Monotonic milliseconds (a float with sub-ms precision).

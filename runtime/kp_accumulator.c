@@ -276,30 +276,41 @@ static int try_charge(kp_accumulator *a, size_t bytes) {
 
 static kp_pbatch *batch_new(size_t capacity);
 static kp_pbatch *pool_take(kp_accumulator *a);
+static void unreserve_memory(kp_accumulator *a, size_t bytes);
 
-/* One attempt at an empty batch of `capacity` bytes: a pooled one when it
- * is batch.size (already charged), else a new one when buffer.memory has
- * room. 1 with *out set, 0 no room, -1 out of memory. */
-static int try_acquire(kp_accumulator *a, size_t capacity, kp_pbatch **out) {
+/* One attempt at an empty batch of `capacity` bytes, `extra` more charged
+ * for the referenced value of its first record: a pooled one when it is
+ * batch.size (already charged), else a new one when buffer.memory has room.
+ * 1 with *out set, 0 no room, -1 out of memory. */
+static int try_acquire(kp_accumulator *a, size_t capacity, size_t extra, kp_pbatch **out) {
+    if (extra && !try_charge(a, extra)) return 0;
     /* Pooled batches have batch.size: taken for requests that need most of it. */
     size_t full = (size_t)a->conf->batch_size + APPEND_SLACK;
-    if (capacity <= full && capacity > full / 2 && (*out = pool_take(a))) return 1;
-    if (!try_charge(a, capacity)) return 0;
-    if (!(*out = batch_new(capacity))) {
+    int got;
+    if (capacity <= full && capacity > full / 2 && (*out = pool_take(a))) {
+        got = 1;
+    } else if (!try_charge(a, capacity)) {
+        got = 0;
+    } else if (!(*out = batch_new(capacity))) {
         atomic_fetch_sub(&a->buffer_used, (int64_t)capacity);
-        return -1;
+        got = -1;
+    } else {
+        (*out)->reserved = capacity;
+        got = 1;
     }
-    (*out)->reserved = capacity;
-    return 1;
+    if (got > 0) (*out)->ext_reserved = extra;
+    else if (extra) unreserve_memory(a, extra);
+    return got;
 }
 
-/* An empty batch for a send, waiting for buffer.memory until deadline_us
- * (0: not at all). Returns 0 with *out set, KP_ERR__QUEUE_FULL,
- * KP_ERR__DESTROY or KP_ERR__NO_MEMORY. */
-static int acquire_batch(kp_accumulator *a, size_t capacity, int64_t deadline_us, kp_pbatch **out) {
-    int got = try_acquire(a, capacity, out);
+/* An empty batch for a send (see try_acquire), waiting for buffer.memory
+ * until deadline_us (0: not at all). Returns 0 with *out set,
+ * KP_ERR__QUEUE_FULL, KP_ERR__DESTROY or KP_ERR__NO_MEMORY. */
+static int acquire_batch(kp_accumulator *a, size_t capacity, size_t extra, int64_t deadline_us,
+                         kp_pbatch **out) {
+    int got = try_acquire(a, capacity, extra, out);
     if (got) return got > 0 ? 0 : KP_ERR__NO_MEMORY;
-    if (deadline_us <= 0 || (int64_t)capacity > a->buffer_limit) return KP_ERR__QUEUE_FULL;
+    if (deadline_us <= 0 || (int64_t)(capacity + extra) > a->buffer_limit) return KP_ERR__QUEUE_FULL;
     int rc = 0;
     pthread_mutex_lock(&a->mem_lock);
     atomic_fetch_add(&a->mem_waiters, 1);
@@ -309,7 +320,7 @@ static int acquire_batch(kp_accumulator *a, size_t capacity, int64_t deadline_us
             rc = KP_ERR__DESTROY;
             break;
         }
-        if ((got = try_acquire(a, capacity, out))) {
+        if ((got = try_acquire(a, capacity, extra, out))) {
             rc = got > 0 ? 0 : KP_ERR__NO_MEMORY;
             break;
         }
@@ -413,8 +424,14 @@ kp_pbatch *kp_accumulator_new_batch(kp_accumulator *a, kp_partq *pq, size_t capa
 
 void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
     size_t cap = b->b.buf.cap, size = (size_t)a->conf->batch_size;
+    size_t charged = b->reserved + b->ext_reserved;
+    b->ext_reserved = 0;
     b->nrefs = 0;
+    kp_batch_reset(&b->b); /* drops its blobs now, not when the pool reuses it */
     if (cap >= size && cap <= 2 * size) {
+        /* A compressed batch whose values were referenced grew its buffer
+         * under their charge: the pool keeps what the buffer holds. */
+        if (cap > b->reserved) b->reserved = cap;
         pthread_mutex_lock(&a->pool_lock);
         int pooled = a->pool_count < a->pool_max;
         if (pooled) {
@@ -425,13 +442,14 @@ void kp_accumulator_release(kp_accumulator *a, kp_pbatch *b) {
         }
         pthread_mutex_unlock(&a->pool_lock);
         if (pooled) {
+            if (charged > b->reserved) unreserve_memory(a, charged - b->reserved);
+            else atomic_fetch_add(&a->buffer_used, (int64_t)(b->reserved - charged));
             wake_memory_waiters(a); /* the pooled memory is theirs to take */
             return;
         }
     }
-    size_t reserved = b->reserved;
     batch_destroy(b);
-    unreserve_memory(a, reserved);
+    unreserve_memory(a, charged);
 }
 
 static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *opaque, int64_t now_us) {
@@ -450,10 +468,11 @@ static int add_ref(kp_pbatch *b, int64_t timestamp, kp_delivery_cb *cb, void *op
  * partition's last batch needed (a partition that lingers out with a few
  * records gets a small batch, so buffer.memory counts bytes held, not
  * batch.size per partition), at most batch.size, at least the record. */
-static size_t batch_capacity(kp_accumulator *a, kp_partq *pq, size_t need) {
+static size_t batch_capacity(kp_accumulator *a, kp_partq *pq, size_t need, int referenced) {
     size_t full = (size_t)a->conf->batch_size + APPEND_SLACK;
     size_t cap = (size_t)atomic_load_explicit(&pq->capacity_hint, memory_order_relaxed);
-    if (cap == 0) cap = FIRST_CAPACITY;
+    /* A referenced value leaves only its record's frame in the buffer. */
+    if (cap == 0) cap = referenced ? MIN_CAPACITY : FIRST_CAPACITY;
     if (cap > full) cap = full;
     return need + APPEND_SLACK > cap ? need + APPEND_SLACK : cap;
 }
@@ -461,7 +480,9 @@ static size_t batch_capacity(kp_accumulator *a, kp_partq *pq, size_t need) {
 /* Learns from a batch leaving the queue what the next one will need. */
 static void learn_capacity(kp_accumulator *a, kp_pbatch *b) {
     int64_t hint = a->conf->batch_size + APPEND_SLACK;
-    if (!b->full) {
+    /* A batch that referenced its values filled batch.size on the wire,
+     * not in its buffer: the next one needs what its buffer held. */
+    if (!b->full || b->ext_reserved) {
         int64_t want = b->raw_size + b->raw_size / 4, cap = MIN_CAPACITY;
         while (cap < want && cap < hint) cap *= 2;
         if (cap < hint) hint = cap;
@@ -470,10 +491,10 @@ static void learn_capacity(kp_accumulator *a, kp_pbatch *b) {
                           memory_order_relaxed);
 }
 
-/* Makes room in b for `rs` more bytes under batch.size, charging the growth
- * to buffer.memory. 1 done, 0 no memory left (the caller closes b). */
+/* Makes room in b's buffer for `rs` more bytes under batch.size, charging
+ * the growth to buffer.memory. 1 done, 0 no memory left (the caller closes b). */
 static int grow_batch(kp_accumulator *a, kp_pbatch *b, size_t rs) {
-    size_t need = kp_batch_size(&b->b) + rs + APPEND_SLACK;
+    size_t need = kp_batch_inline_size(&b->b) + rs + APPEND_SLACK;
     if (need <= b->b.buf.cap) return 1;
     size_t cap = b->b.buf.cap * 2, full = (size_t)a->conf->batch_size + APPEND_SLACK;
     if (cap > full) cap = full;
@@ -498,30 +519,45 @@ static void close_batch(kp_accumulator *a, kp_pbatch *b, int full) {
     if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
 }
 
+/* Charges `len` more referenced bytes for b: what was charged ahead
+ * (ext_reserved past ext_len) first. 1 done, 0 no memory left. */
+static int charge_ext(kp_accumulator *a, kp_pbatch *b, size_t len) {
+    size_t need = b->b.ext_len + len;
+    if (need <= b->ext_reserved) return 1;
+    if (!try_charge(a, need - b->ext_reserved)) return 0;
+    b->ext_reserved = need;
+    return 1;
+}
+
 /* Appends into b if the record fits under batch.size (an empty batch takes
  * any record). Returns 1 appended, 0 does not fit, -1 out of memory. */
-static int try_append(kp_accumulator *a, kp_pbatch *b, int64_t timestamp, const void *key,
-                      int32_t key_len, const void *value, int32_t value_len,
-                      const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                      void *opaque, int64_t now_us) {
+static int try_append(kp_accumulator *a, kp_pbatch *b, const kp_send_record *r, int64_t now_us) {
     if (b->closed) return 0;
-    size_t rs = kp_record_size(b->b.count ? timestamp - b->b.base_timestamp : 0, b->b.count,
-                               key ? key_len : -1, value ? value_len : -1, headers, header_count);
+    size_t rs = kp_record_size(b->b.count ? r->timestamp - b->b.base_timestamp : 0, b->b.count,
+                               r->key ? r->key_len : -1, r->value ? r->value_len : -1, r->headers,
+                               r->header_count);
+    size_t ext = r->value_blob ? (size_t)r->value_len : 0; /* bytes not in b's buffer */
     if (b->b.count && kp_batch_size(&b->b) + rs > (size_t)a->conf->batch_size) {
         close_batch(a, b, 1);
         return 0;
     }
-    if (b->b.count && !grow_batch(a, b, rs)) {
+    if ((b->b.count && !grow_batch(a, b, rs - ext)) || (ext && !charge_ext(a, b, ext))) {
         close_batch(a, b, 0); /* buffer.memory is full: the new batch waits for it */
         return 0;
     }
-    if (cb && add_ref(b, timestamp, cb, opaque, now_us)) return -1;
-    if (kp_batch_append(&b->b, timestamp, key, key_len, value, value_len, headers, header_count)) {
-        if (cb) b->nrefs--;
+    if (r->cb && add_ref(b, r->timestamp, r->cb, r->opaque, now_us)) return -1;
+    int failed = r->value_blob
+                     ? kp_batch_append_ref(&b->b, r->timestamp, r->key, r->key_len, r->value_blob,
+                                           (size_t)((const uint8_t *)r->value - r->value_blob->data),
+                                           r->value_len, r->headers, r->header_count)
+                     : kp_batch_append(&b->b, r->timestamp, r->key, r->key_len, r->value,
+                                       r->value_len, r->headers, r->header_count);
+    if (failed) {
+        if (r->cb) b->nrefs--;
         return -1;
     }
     if ((int32_t)rs > b->max_record_size) b->max_record_size = (int32_t)rs;
-    b->raw_size = (int32_t)kp_batch_size(&b->b);
+    b->raw_size = (int32_t)kp_batch_inline_size(&b->b);
     charge_growth(a, b);
     return 1;
 }
@@ -557,16 +593,13 @@ static void wait_for_backlog(kp_accumulator *a, kp_partq *pq, int64_t deadline_u
     atomic_fetch_sub(&a->backlog_waiters, 1);
 }
 
-int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
-                          int32_t key_len, const void *value, int32_t value_len,
-                          const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                          void *opaque, int64_t now_us, int64_t max_block_us) {
+int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, const kp_send_record *r, int64_t now_us,
+                          int64_t max_block_us) {
     if (atomic_load_explicit(&a->closed, memory_order_relaxed)) return KP_ERR__DESTROY;
     int64_t deadline_us = max_block_us > 0 ? now_us + max_block_us : 0;
     pthread_mutex_lock(&pq->lock);
     if (pq->tail) {
-        int rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len, headers,
-                            header_count, cb, opaque, now_us);
+        int rc = try_append(a, pq->tail, r, now_us);
         if (rc != 0) {
             int full = pq->tail->closed || kp_batch_size(&pq->tail->b) >= (size_t)a->conf->batch_size;
             pthread_mutex_unlock(&pq->lock);
@@ -583,27 +616,26 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, co
     }
 
     /* A new batch: reserve its memory without holding the partition lock. */
-    size_t need = KP_BATCH_HEADER_SIZE +
-                  kp_record_size_upper_bound(key ? key_len : -1, value ? value_len : -1, headers,
-                                             header_count);
-    size_t capacity = batch_capacity(a, pq, need);
+    size_t ext = r->value_blob ? (size_t)r->value_len : 0;
+    size_t need = KP_BATCH_HEADER_SIZE - ext +
+                  kp_record_size_upper_bound(r->key ? r->key_len : -1, r->value ? r->value_len : -1,
+                                             r->headers, r->header_count);
+    size_t capacity = batch_capacity(a, pq, need, ext > 0);
     kp_pbatch *b;
-    int rc = acquire_batch(a, capacity, deadline_us, &b);
+    int rc = acquire_batch(a, capacity, ext, deadline_us, &b);
     if (rc) return rc;
     charge_growth(a, b);
     batch_start(b, pq);
 
     pthread_mutex_lock(&pq->lock);
     /* Another thread may have opened a batch meanwhile: use it if it fits. */
-    if (pq->tail && (rc = try_append(a, pq->tail, timestamp, key, key_len, value, value_len,
-                                     headers, header_count, cb, opaque, now_us)) != 0) {
+    if (pq->tail && (rc = try_append(a, pq->tail, r, now_us)) != 0) {
         pthread_mutex_unlock(&pq->lock);
         kp_accumulator_release(a, b);
         return rc < 0 ? KP_ERR__NO_MEMORY : 0;
     }
     b->created_us = kp_now_us();
-    rc = try_append(a, b, timestamp, key, key_len, value, value_len, headers, header_count, cb,
-                    opaque, now_us);
+    rc = try_append(a, b, r, now_us);
     if (rc != 1) {
         pthread_mutex_unlock(&pq->lock);
         kp_accumulator_release(a, b);

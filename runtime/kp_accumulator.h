@@ -73,7 +73,8 @@ typedef struct kp_pbatch {
     int in_flight;             /* carried by a Produce request now */
     int done;                  /* finished (callbacks handed over); freed when no request holds it */
     int64_t retry_backoff_us;  /* wait before the next attempt (KIP-580) */
-    size_t reserved;           /* bytes charged against buffer.memory */
+    size_t reserved;           /* bytes of its buffer charged against buffer.memory */
+    size_t ext_reserved;       /* bytes of referenced values charged (b.ext_len or more) */
     int64_t producer_id;
     int16_t producer_epoch;
     int32_t base_sequence;     /* KP_NO_SEQUENCE until drained idempotently */
@@ -82,7 +83,7 @@ typedef struct kp_pbatch {
     int32_t max_record_size;   /* to tell whether splitting can help */
     int full;                  /* closed because the next record would pass batch.size */
     int in_backlog;            /* counted in its partition's backlog (under pq's lock) */
-    int32_t raw_size;          /* bytes before compression */
+    int32_t raw_size;          /* bytes in its buffer before compression */
     /* compression threads (kp_sealer.c, under its lock) */
     int seal_state;
     struct kp_pbatch *seal_next, *seal_prev;
@@ -143,6 +144,23 @@ kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len);
 /* First topic of the list; follow ->next (entries are never removed). */
 kp_topic *kp_accumulator_topics(kp_accumulator *a);
 
+/* One record as send hands it to the accumulator. key/value NULL mean null. */
+typedef struct kp_send_record {
+    int64_t timestamp;
+    const void *key;
+    int32_t key_len;
+    const void *value;
+    int32_t value_len;
+    /* Set: value points into this blob and the batch refers to it instead
+     * of copying it. Its bytes still count against buffer.memory, so the
+     * producer queues the same records either way. */
+    kp_blob *value_blob;
+    const kp_header *headers;
+    int header_count;
+    kp_delivery_cb *cb;
+    void *opaque;
+} kp_send_record;
+
 /* Appends a record to the partition's last batch, opening a new one when it
  * does not fit. now_us is the caller's monotonic reading, the record's
  * enqueue time. Waits up to max_block_us for a draining partition's backlog
@@ -150,10 +168,8 @@ kp_topic *kp_accumulator_topics(kp_accumulator *a);
  * (0 = neither, failing at once without memory). Returns 0,
  * KP_ERR__QUEUE_FULL (buffer.memory exhausted past the wait),
  * KP_ERR__DESTROY (closed), or KP_ERR__NO_MEMORY. */
-int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, int64_t timestamp, const void *key,
-                          int32_t key_len, const void *value, int32_t value_len,
-                          const kp_header *headers, int header_count, kp_delivery_cb *cb,
-                          void *opaque, int64_t now_us, int64_t max_block_us);
+int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, const kp_send_record *r, int64_t now_us,
+                          int64_t max_block_us);
 
 struct kp_sealer;
 /* Hands full batches to compression threads from now on (before any send);

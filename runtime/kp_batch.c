@@ -2,6 +2,7 @@
 #include "kp_batch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kp_crc32c.h"
@@ -48,14 +49,32 @@ static void put_be64(uint8_t *p, uint64_t v) {
 /* ---- builder ---- */
 
 int kp_batch_init(kp_batch_builder *b, size_t capacity) {
+    memset(b, 0, sizeof *b);
     kp_buf_init(&b->buf, capacity < KP_BATCH_HEADER_SIZE ? KP_BATCH_HEADER_SIZE : capacity);
     kp_batch_reset(b);
     return kp_buf_ok(&b->buf) ? 0 : -1;
 }
 
-void kp_batch_free(kp_batch_builder *b) { kp_buf_free(&b->buf); }
+/* Forgets the referenced values and drops the blobs holding them. */
+static void drop_ext(kp_batch_builder *b) {
+    for (int i = 0; i < b->nblobs; i++) kp_blob_unref(b->blobs[i]);
+    b->nblobs = 0;
+    b->next = 0;
+    b->ext_len = 0;
+}
+
+void kp_batch_free(kp_batch_builder *b) {
+    drop_ext(b);
+    free(b->ext);
+    free(b->blobs);
+    b->ext = NULL;
+    b->blobs = NULL;
+    b->cap_ext = b->cap_blobs = 0;
+    kp_buf_free(&b->buf);
+}
 
 void kp_batch_reset(kp_batch_builder *b) {
+    drop_ext(b);
     kp_buf_reset(&b->buf);
     kp_buf_placeholder(&b->buf, KP_BATCH_HEADER_SIZE);
     b->count = 0;
@@ -95,9 +114,31 @@ size_t kp_record_size_upper_bound(int32_t key_len, int32_t value_len, const kp_h
            (size_t)(value_len > 0 ? value_len : 0) + headers_size(headers, header_count);
 }
 
-int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
-                    const void *value, int32_t value_len, const kp_header *headers,
-                    int header_count) {
+/* Room for one more ext range and one more blob reference: 0, or -1 (OOM). */
+static int reserve_ref(kp_batch_builder *b, kp_blob *blob) {
+    if (b->next == b->cap_ext) {
+        int cap = b->cap_ext ? b->cap_ext * 2 : 16;
+        kp_buf_insert *e = realloc(b->ext, (size_t)cap * sizeof *e);
+        if (!e) return -1;
+        b->ext = e;
+        b->cap_ext = cap;
+    }
+    int have = b->nblobs && b->blobs[b->nblobs - 1] == blob;
+    if (!have && b->nblobs == b->cap_blobs) {
+        int cap = b->cap_blobs ? b->cap_blobs * 2 : 4;
+        kp_blob **t = realloc(b->blobs, (size_t)cap * sizeof *t);
+        if (!t) return -1;
+        b->blobs = t;
+        b->cap_blobs = cap;
+    }
+    return 0;
+}
+
+/* Writes one record; with `blob` set, the value's bytes stay in it and an
+ * ext range takes their place. */
+static int append_record(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
+                         const void *value, int32_t value_len, kp_blob *blob,
+                         const kp_header *headers, int header_count) {
     if (b->count == 0) {
         b->base_timestamp = timestamp;
         b->max_timestamp = timestamp;
@@ -107,7 +148,8 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
     int64_t ts_delta = timestamp - b->base_timestamp;
     size_t hsize = headers_size(headers, header_count);
     size_t body = record_body_size(ts_delta, b->count, key_len, value_len, hsize);
-    if (kp_buf_reserve(&b->buf, 5 + body)) {
+    size_t inline_body = blob ? body - (size_t)value_len : body;
+    if (kp_buf_reserve(&b->buf, 5 + inline_body) || (blob && reserve_ref(b, blob))) {
         b->buf.oom = 0; /* the batch stays usable; only this record failed */
         return -1;
     }
@@ -117,7 +159,17 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
     p = put_varint(p, ts_delta);
     p = put_varint(p, b->count);
     p = put_bytes(p, key, key_len);
-    p = put_bytes(p, value, value_len);
+    if (blob) {
+        p = put_varint(p, value_len);
+        b->ext[b->next++] = (kp_buf_insert){(size_t)(p - b->buf.data), value, (size_t)value_len};
+        b->ext_len += (size_t)value_len;
+        if (!b->nblobs || b->blobs[b->nblobs - 1] != blob) {
+            kp_blob_ref(blob);
+            b->blobs[b->nblobs++] = blob;
+        }
+    } else {
+        p = put_bytes(p, value, value_len);
+    }
     p = put_varint(p, header_count);
     for (int i = 0; i < header_count; i++) {
         p = put_bytes(p, headers[i].key, headers[i].key_len);
@@ -129,11 +181,66 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
     return 0;
 }
 
-/* Fills the fixed header of buf[0..61) for a batch whose total size is `len`. */
-static void write_header(uint8_t *h, size_t len, int16_t attributes, const kp_batch_builder *b,
-                         const kp_batch_producer *producer) {
+int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
+                    const void *value, int32_t value_len, const kp_header *headers,
+                    int header_count) {
+    return append_record(b, timestamp, key, key_len, value, value_len, NULL, headers, header_count);
+}
+
+int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
+                        kp_blob *blob, size_t offset, int32_t value_len, const kp_header *headers,
+                        int header_count) {
+    if (!blob || value_len < 0 || offset > blob->len || (size_t)value_len > blob->len - offset)
+        return -1;
+    return append_record(b, timestamp, key, key_len, blob->data + offset, value_len, blob, headers,
+                         header_count);
+}
+
+/* CRC-32C of the wire bytes from buffer offset `from` (inside the header) on. */
+static uint32_t wire_crc(const kp_batch_builder *b, size_t from) {
+    uint32_t crc = 0;
+    for (int i = 0; i < b->next; i++) {
+        crc = kp_crc32c(crc, b->buf.data + from, b->ext[i].at - from);
+        crc = kp_crc32c(crc, b->ext[i].ptr, b->ext[i].len);
+        from = b->ext[i].at;
+    }
+    return kp_crc32c(crc, b->buf.data + from, b->buf.len - from);
+}
+
+/* Appends the wire bytes from buffer offset `from` on to out. */
+static void write_wire(const kp_batch_builder *b, size_t from, kp_buf *out) {
+    for (int i = 0; i < b->next; i++) {
+        kp_buf_write(out, b->buf.data + from, b->ext[i].at - from);
+        kp_buf_write(out, b->ext[i].ptr, b->ext[i].len);
+        from = b->ext[i].at;
+    }
+    kp_buf_write(out, b->buf.data + from, b->buf.len - from);
+}
+
+int kp_batch_copy_wire(const kp_batch_builder *b, kp_buf *out) {
+    write_wire(b, 0, out);
+    return kp_buf_ok(out) ? 0 : -1;
+}
+
+/* Writes producer id, epoch and base sequence and the transactional flag. */
+static void stamp_producer(uint8_t *h, const kp_batch_producer *producer) {
+    static const kp_batch_producer none = {KP_NO_PRODUCER_ID, KP_NO_PRODUCER_EPOCH,
+                                           KP_NO_SEQUENCE, 0};
+    if (!producer) producer = &none;
+    put_be64(h + KP_BATCH_OFF_PRODUCER_ID, (uint64_t)producer->producer_id);
+    put_be16(h + KP_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)producer->producer_epoch);
+    put_be32(h + KP_BATCH_OFF_BASE_SEQUENCE, (uint32_t)producer->base_sequence);
+    uint16_t attrs = (uint16_t)((h[KP_BATCH_OFF_ATTRIBUTES] << 8) | h[KP_BATCH_OFF_ATTRIBUTES + 1]);
+    attrs = (uint16_t)((attrs & ~KP_BATCH_ATTR_TRANSACTIONAL) |
+                       (producer->transactional ? KP_BATCH_ATTR_TRANSACTIONAL : 0));
+    put_be16(h + KP_BATCH_OFF_ATTRIBUTES, attrs);
+}
+
+/* Fills the fixed header of buf[0..61) and the CRC over the whole batch. */
+static void write_header(kp_batch_builder *b, int16_t attributes, const kp_batch_producer *producer) {
+    uint8_t *h = b->buf.data;
     put_be64(h + KP_BATCH_OFF_BASE_OFFSET, 0);
-    put_be32(h + KP_BATCH_OFF_LENGTH, (uint32_t)(len - KP_BATCH_OFF_LEADER_EPOCH));
+    put_be32(h + KP_BATCH_OFF_LENGTH, (uint32_t)(kp_batch_size(b) - KP_BATCH_OFF_LEADER_EPOCH));
     put_be32(h + KP_BATCH_OFF_LEADER_EPOCH, (uint32_t)-1);
     h[KP_BATCH_OFF_MAGIC] = KP_BATCH_MAGIC;
     put_be16(h + KP_BATCH_OFF_ATTRIBUTES, (uint16_t)attributes);
@@ -141,22 +248,45 @@ static void write_header(uint8_t *h, size_t len, int16_t attributes, const kp_ba
     put_be64(h + KP_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)b->base_timestamp);
     put_be64(h + KP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)b->max_timestamp);
     put_be32(h + KP_BATCH_OFF_RECORDS_COUNT, (uint32_t)b->count);
-    kp_batch_restamp(h, len, producer);
+    kp_batch_restamp(b, producer);
 }
 
-void kp_batch_restamp(uint8_t *batch, size_t len, const kp_batch_producer *producer) {
-    static const kp_batch_producer none = {KP_NO_PRODUCER_ID, KP_NO_PRODUCER_EPOCH,
-                                           KP_NO_SEQUENCE, 0};
-    if (!producer) producer = &none;
-    put_be64(batch + KP_BATCH_OFF_PRODUCER_ID, (uint64_t)producer->producer_id);
-    put_be16(batch + KP_BATCH_OFF_PRODUCER_EPOCH, (uint16_t)producer->producer_epoch);
-    put_be32(batch + KP_BATCH_OFF_BASE_SEQUENCE, (uint32_t)producer->base_sequence);
-    uint16_t attrs = (uint16_t)((batch[KP_BATCH_OFF_ATTRIBUTES] << 8) | batch[KP_BATCH_OFF_ATTRIBUTES + 1]);
-    attrs = (uint16_t)((attrs & ~KP_BATCH_ATTR_TRANSACTIONAL) |
-                       (producer->transactional ? KP_BATCH_ATTR_TRANSACTIONAL : 0));
-    put_be16(batch + KP_BATCH_OFF_ATTRIBUTES, attrs);
-    uint32_t crc = kp_crc32c(0, batch + KP_BATCH_OFF_ATTRIBUTES, len - KP_BATCH_OFF_ATTRIBUTES);
-    put_be32(batch + KP_BATCH_OFF_CRC, crc);
+void kp_batch_restamp(kp_batch_builder *b, const kp_batch_producer *producer) {
+    stamp_producer(b->buf.data, producer);
+    put_be32(b->buf.data + KP_BATCH_OFF_CRC, wire_crc(b, KP_BATCH_OFF_ATTRIBUTES));
+}
+
+/* Compresses the records into the batch's buffer; the batch is unchanged
+ * unless it returns 0. */
+static int compress_records(kp_batch_builder *b, kp_codec codec, int level, kp_compressor *cz,
+                            kp_buf *scratch, char *errstr, size_t errlen) {
+    const uint8_t *records = b->buf.data + KP_BATCH_HEADER_SIZE;
+    size_t records_len = b->buf.len - KP_BATCH_HEADER_SIZE;
+    kp_buf gathered; /* the records with their referenced values in place */
+    kp_buf_init(&gathered, b->next ? kp_batch_size(b) - KP_BATCH_HEADER_SIZE : 0);
+    if (b->next) {
+        write_wire(b, KP_BATCH_HEADER_SIZE, &gathered);
+        records = gathered.data;
+        records_len = gathered.len;
+    }
+    kp_buf_reset(scratch);
+    kp_buf_placeholder(scratch, KP_BATCH_HEADER_SIZE);
+    int rc = -1, oom = !kp_buf_ok(&gathered);
+    if (!oom) rc = kp_compress(cz, codec, level, records, records_len, scratch, errstr, errlen);
+    kp_buf_free(&gathered);
+    size_t clen = scratch->len - KP_BATCH_HEADER_SIZE;
+    if (!rc && (!kp_buf_ok(scratch) || kp_buf_grow_to(&b->buf, KP_BATCH_HEADER_SIZE + clen)))
+        rc = -1, oom = 1;
+    if (rc) {
+        if (oom) snprintf(errstr, errlen, "out of memory compressing a record batch");
+        return -1; /* the batch is left as it was */
+    }
+    /* Copied back rather than swapped: the batch keeps the buffer that
+     * buffer.memory accounted for, and the scratch keeps its size. */
+    memcpy(b->buf.data + KP_BATCH_HEADER_SIZE, scratch->data + KP_BATCH_HEADER_SIZE, clen);
+    b->buf.len = KP_BATCH_HEADER_SIZE + clen;
+    drop_ext(b); /* every byte is in the buffer now */
+    return 0;
 }
 
 int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor *cz,
@@ -166,27 +296,9 @@ int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor 
         snprintf(errstr, errlen, "cannot seal an empty record batch");
         return -1;
     }
-    if (codec != KP_CODEC_NONE) {
-        kp_buf_reset(scratch);
-        kp_buf_placeholder(scratch, KP_BATCH_HEADER_SIZE);
-        const uint8_t *records = b->buf.data + KP_BATCH_HEADER_SIZE;
-        size_t records_len = b->buf.len - KP_BATCH_HEADER_SIZE;
-        if (kp_compress(cz, codec, level, records, records_len, scratch, errstr, errlen)) return -1;
-        if (!kp_buf_ok(scratch)) {
-            snprintf(errstr, errlen, "out of memory compressing a record batch");
-            return -1;
-        }
-        /* Copied back rather than swapped: the batch keeps the buffer that
-         * buffer.memory accounted for, and the scratch keeps its size. */
-        size_t clen = scratch->len - KP_BATCH_HEADER_SIZE;
-        if (clen > records_len && kp_buf_reserve(&b->buf, clen - records_len)) {
-            snprintf(errstr, errlen, "out of memory compressing a record batch");
-            return -1; /* the batch is left as it was */
-        }
-        memcpy(b->buf.data + KP_BATCH_HEADER_SIZE, scratch->data + KP_BATCH_HEADER_SIZE, clen);
-        b->buf.len = KP_BATCH_HEADER_SIZE + clen;
-    }
-    write_header(b->buf.data, b->buf.len, (int16_t)codec, b, producer);
+    if (codec != KP_CODEC_NONE && compress_records(b, codec, level, cz, scratch, errstr, errlen))
+        return -1;
+    write_header(b, (int16_t)codec, producer);
     b->sealed = 1;
     return 0;
 }

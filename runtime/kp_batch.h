@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kp_blob.h"
 #include "kp_buf.h"
 #include "kp_compress.h"
 
@@ -45,19 +46,27 @@ typedef struct kp_header {
 
 /* Accumulates records straight into wire form: the buffer holds the 61-byte
  * header placeholder followed by the records, so an uncompressed batch is
- * sealed in place without copying a byte. */
+ * sealed in place without copying a byte. A value appended by reference
+ * (kp_batch_append_ref) stays in its blob: the batch's wire bytes are then
+ * the buffer with the `ext` ranges inserted, and the batch holds a
+ * reference to each blob until it is reset or freed. */
 typedef struct kp_batch_builder {
     kp_buf buf;
     int32_t count;
     int64_t base_timestamp;
     int64_t max_timestamp;
     int sealed;
+    kp_buf_insert *ext; /* values in blobs, in wire order */
+    int next, cap_ext;
+    size_t ext_len;    /* sum of ext[].len */
+    kp_blob **blobs;   /* one reference per entry */
+    int nblobs, cap_blobs;
 } kp_batch_builder;
 
 /* Prepares an empty batch with `capacity` bytes reserved. Returns 0 or -1 (OOM). */
 int kp_batch_init(kp_batch_builder *b, size_t capacity);
 void kp_batch_free(kp_batch_builder *b);
-/* Empties the batch for reuse, keeping its memory. */
+/* Empties the batch for reuse, keeping its memory, dropping its blobs. */
 void kp_batch_reset(kp_batch_builder *b);
 
 /* Bytes the record will take inside the batch (length varint included). */
@@ -74,7 +83,21 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
                     const void *value, int32_t value_len, const kp_header *headers,
                     int header_count);
 
-static inline size_t kp_batch_size(const kp_batch_builder *b) { return b->buf.len; }
+/* Appends one record whose value is blob->data[offset..offset+value_len),
+ * referenced, not copied (the batch takes a reference to the blob). Returns
+ * 0, or -1 on OOM (batch unchanged). */
+int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
+                        kp_blob *blob, size_t offset, int32_t value_len, const kp_header *headers,
+                        int header_count);
+
+/* The batch's size on the wire (referenced values included). */
+static inline size_t kp_batch_size(const kp_batch_builder *b) { return b->buf.len + b->ext_len; }
+/* What the batch's own buffer holds (referenced values excluded). */
+static inline size_t kp_batch_inline_size(const kp_batch_builder *b) { return b->buf.len; }
+
+/* Appends the batch's wire bytes, referenced values in place, to out.
+ * Returns 0, or -1 when out of memory. */
+int kp_batch_copy_wire(const kp_batch_builder *b, kp_buf *out);
 
 /* Identity stamped into a batch for idempotent delivery. */
 typedef struct kp_batch_producer {
@@ -85,8 +108,10 @@ typedef struct kp_batch_producer {
 } kp_batch_producer;
 
 /* Completes the header (compressing the records with `codec` when it is not
- * NONE, using `scratch` as the compression target, which is swapped with the
- * batch's buffer) and computes the CRC. The sealed bytes are b->buf.data[0..len).
+ * NONE, using `scratch` as the compression target, or to gather the records
+ * first when some are referenced) and computes the CRC. The sealed bytes are
+ * the buffer with the ext ranges inserted; a compressed batch is all in its
+ * buffer and drops its blobs.
  * Returns 0, or -1 with errstr filled. */
 int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor *cz,
                   const kp_batch_producer *producer, kp_buf *scratch, char *errstr,
@@ -94,7 +119,7 @@ int kp_batch_seal(kp_batch_builder *b, kp_codec codec, int level, kp_compressor 
 
 /* Rewrites producer id, epoch and base sequence of a sealed batch and
  * recomputes its CRC (retries after an epoch bump need this). */
-void kp_batch_restamp(uint8_t *batch, size_t len, const kp_batch_producer *producer);
+void kp_batch_restamp(kp_batch_builder *b, const kp_batch_producer *producer);
 
 /* ---- decoding ---- */
 

@@ -16,6 +16,14 @@ typedef struct kp_buf {
     int oom; /* out of memory, or a value the wire type cannot carry */
 } kp_buf;
 
+/* Bytes held elsewhere that belong before offset `at` of a buffer's
+ * contents: a record batch's values sent by reference. */
+typedef struct kp_buf_insert {
+    size_t at;
+    const uint8_t *ptr;
+    size_t len;
+} kp_buf_insert;
+
 void kp_buf_init(kp_buf *b, size_t initial_cap);
 void kp_buf_free(kp_buf *b);
 static inline void kp_buf_reset(kp_buf *b) { b->len = 0; b->oom = 0; }

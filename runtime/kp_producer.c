@@ -273,10 +273,13 @@ static int32_t choose_partition(kp_producer *p, kp_topic *t, int32_t n, const vo
     return part;
 }
 
-int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const void *key,
-                     int32_t key_len, const void *value, int32_t value_len,
-                     const kp_header *headers, int header_count, int64_t timestamp,
-                     kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
+/* Both sends: r holds the record, its timestamp not yet defaulted. */
+static int send_record(kp_producer *p, const char *topic, int32_t partition, kp_send_record *r,
+                       char *errstr, size_t errlen) {
+    const void *key = r->key, *value = r->value;
+    int32_t key_len = r->key_len, value_len = r->value_len;
+    const kp_header *headers = r->headers;
+    int header_count = r->header_count;
     if (!topic || !topic[0]) {
         snprintf(errstr, errlen, "send: topic must be a non-empty string");
         return KP_ERR__INVALID_ARG;
@@ -322,11 +325,10 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
         return KP_ERR__UNKNOWN_PARTITION;
     }
     kp_partq *pq = kp_topic_partition(t, partition);
-    if (timestamp <= 0) timestamp = kp_wallclock_ms_at(now);
+    if (r->timestamp <= 0) r->timestamp = kp_wallclock_ms_at(now);
     int64_t block = p->conf->max_block_ms > 0 && deadline > now ? deadline - now : 0;
     atomic_fetch_add(&p->outstanding, 1);
-    rc = kp_accumulator_append(p->acc, pq, timestamp, key, key_len, value, value_len, headers,
-                               header_count, cb, opaque, now, block);
+    rc = kp_accumulator_append(p->acc, pq, r, now, block);
     if (rc) {
         atomic_fetch_sub(&p->outstanding, 1);
         if (rc == KP_ERR__QUEUE_FULL)
@@ -344,6 +346,32 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
     }
     atomic_fetch_add_explicit(&p->records_sent, 1, memory_order_relaxed);
     return 0;
+}
+
+int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const void *key,
+                     int32_t key_len, const void *value, int32_t value_len,
+                     const kp_header *headers, int header_count, int64_t timestamp,
+                     kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
+    kp_send_record r = {timestamp, key,    key_len,      value, value_len, NULL,
+                        headers,   header_count, cb,     opaque};
+    return send_record(p, topic, partition, &r, errstr, errlen);
+}
+
+int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, const void *key,
+                          int32_t key_len, kp_blob *blob, size_t offset, int32_t value_len,
+                          const kp_header *headers, int header_count, int64_t timestamp,
+                          kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
+    if (!blob || value_len < 0 || offset > blob->len || (size_t)value_len > blob->len - offset) {
+        snprintf(errstr, errlen, "send: value range %zu+%d is outside its blob of %zu bytes",
+                 offset, value_len, blob ? blob->len : 0);
+        return KP_ERR__INVALID_ARG;
+    }
+    /* A short value costs less to copy than to refer to (an insert per
+     * record, a piece more for writev). */
+    kp_blob *ref = value_len >= KP_BLOB_REF_MIN_BYTES ? blob : NULL;
+    kp_send_record r = {timestamp, key,    key_len,      blob->data + offset, value_len, ref,
+                        headers,   header_count, cb,     opaque};
+    return send_record(p, topic, partition, &r, errstr, errlen);
 }
 
 /* ---- flush, metrics ---- */

@@ -42,6 +42,20 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
                      const kp_header *headers, int header_count, int64_t timestamp,
                      kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen);
 
+/* Values at least this long are sent by reference by kp_producer_send_blob;
+ * shorter ones are copied. */
+#define KP_BLOB_REF_MIN_BYTES 512
+
+/* kp_producer_send with the value blob->data[offset..offset+value_len):
+ * instead of being copied, it stays in the blob, which the producer holds a
+ * reference to until the record's batch is done with (shorter than
+ * KP_BLOB_REF_MIN_BYTES: copied). The bytes still count against
+ * buffer.memory. A range outside the blob is KP_ERR__INVALID_ARG. */
+int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, const void *key,
+                          int32_t key_len, kp_blob *blob, size_t offset, int32_t value_len,
+                          const kp_header *headers, int header_count, int64_t timestamp,
+                          kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen);
+
 /* Runs the delivery callbacks that are due, waiting up to timeout_ms for the
  * first one (0 = do not wait). Returns how many records were reported. */
 int kp_producer_poll(kp_producer *p, int timeout_ms);

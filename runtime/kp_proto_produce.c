@@ -7,17 +7,34 @@
 #include "kp_proto_codec.h"
 
 /* Records: NULLABLE_BYTES or COMPACT_NULLABLE_BYTES. Only the length goes
- * into head; the bytes themselves are spliced. */
-static void enc_records(kp_enc *e, const uint8_t *records, size_t len) {
+ * into head; the bytes themselves, inserts between them, are spliced. */
+static void enc_records(kp_enc *e, const kp_produce_partition_data *p) {
     if (e->failed) return;
-    if (records && len > (size_t)INT32_MAX - 1) {
+    size_t len = p->records_len;
+    for (int i = 0; i < p->insert_count; i++) {
+        const kp_buf_insert *in = &p->inserts[i];
+        if (in->at > p->records_len || (i > 0 && in->at < p->inserts[i - 1].at)) {
+            kp_enc_fail(e, "partition_data.records", "inserts out of order");
+            return;
+        }
+        len += in->len;
+    }
+    if (p->records && (len > (size_t)INT32_MAX - 1 || len < p->records_len)) {
         kp_enc_fail(e, "partition_data.records", "record set larger than 2 GiB");
         return;
     }
-    int32_t n = records ? (int32_t)len : -1;
+    int32_t n = p->records ? (int32_t)len : -1;
     if (e->flexible) kp_buf_uvarint(e->b, n < 0 ? 0 : (uint64_t)n + 1);
     else kp_buf_i32(e->b, n);
-    if (records) (void)kp_frame_splice(e->f, records, len); /* failure marks head oom */
+    if (!p->records) return;
+    /* Splice failures mark head oom, which kp_enc_end reports. */
+    size_t from = 0;
+    for (int i = 0; i < p->insert_count; i++) {
+        (void)kp_frame_splice(e->f, p->records + from, p->inserts[i].at - from);
+        (void)kp_frame_splice(e->f, p->inserts[i].ptr, p->inserts[i].len);
+        from = p->inserts[i].at;
+    }
+    (void)kp_frame_splice(e->f, p->records + from, p->records_len - from);
 }
 
 int kp_produce_request_encode(kp_frame *f, int16_t version, int32_t correlation_id,
@@ -45,7 +62,7 @@ int kp_produce_request_encode(kp_frame *f, int16_t version, int32_t correlation_
         for (int32_t j = 0; j < t->partition_data_count && !e.failed; j++) {
             const kp_produce_partition_data *p = &t->partition_data[j];
             kp_buf_i32(e.b, p->index);
-            enc_records(&e, p->records, p->records_len);
+            enc_records(&e, p);
             kp_enc_tags(&e);
         }
         kp_enc_tags(&e);

@@ -9,6 +9,9 @@ typedef struct kp_produce_partition_data {
     int32_t index;
     const uint8_t *records; /* record batches, spliced not copied; NULL sends null */
     size_t records_len;
+    /* Spliced into records in order (values a batch refers to); may be NULL. */
+    const kp_buf_insert *inserts;
+    int insert_count;
 } kp_produce_partition_data;
 
 typedef struct kp_produce_topic_data {

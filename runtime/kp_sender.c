@@ -201,7 +201,7 @@ static int prepare_batch(kp_sender *s, kp_pbatch *b) {
         kp_sender_assign_sequence(s, b);
     kp_batch_producer prod = {b->producer_id, b->producer_epoch, b->base_sequence, 0};
     if (b->b.sealed) {
-        if (s->idempotent) kp_batch_restamp(b->b.buf.data, b->b.buf.len, &prod);
+        if (s->idempotent) kp_batch_restamp(&b->b, &prod);
         return 0;
     }
     char err[256];
@@ -381,6 +381,8 @@ void kp_sender_send_produce(kp_sender *s, kp_node *node, kp_pbatch **batches, in
         parts[i].index = b->pq->partition;
         parts[i].records = b->b.buf.data;
         parts[i].records_len = b->b.buf.len;
+        parts[i].inserts = b->b.ext;
+        parts[i].insert_count = b->b.next;
         ctx->batches[i] = b;
         ctx->records += b->b.count;
     }
@@ -414,7 +416,7 @@ void kp_sender_send_produce(kp_sender *s, kp_node *node, kp_pbatch **batches, in
     atomic_fetch_add(&s->stats.batches_sent, (uint64_t)n);
     atomic_fetch_add(&s->stats.in_flight_requests, 1);
     atomic_fetch_add(&s->stats.in_flight_records, ctx->records);
-    for (int i = 0; i < n; i++) atomic_fetch_add(&s->stats.bytes_sent, batches[i]->b.buf.len);
+    for (int i = 0; i < n; i++) atomic_fetch_add(&s->stats.bytes_sent, kp_batch_size(&batches[i]->b));
     kp_client_send(s->client, node, req, now_us);
     return;
 fail:

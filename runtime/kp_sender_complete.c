@@ -76,13 +76,25 @@ static int split_and_reenqueue(kp_sender *s, kp_pbatch *big, int64_t now_us) {
     size_t used;
     kp_pbatch *half[2] = {NULL, NULL};
     int32_t count = big->b.count, cut = count / 2;
-    if (kp_batch_reader_open(&r, big->b.buf.data, big->b.buf.len, &used, s->cz, SIZE_MAX, err,
+    /* The halves copy every value: a split is rare, and this keeps it one
+     * path whether values were referenced or not. */
+    kp_buf wire;
+    kp_buf_init(&wire, big->b.next ? kp_batch_size(&big->b) : 0);
+    if (big->b.next && kp_batch_copy_wire(&big->b, &wire)) {
+        kp_buf_free(&wire);
+        KP_LOG_ERROR("cannot split batch of %s [%d]: out of memory", big->pq->topic->name,
+                     big->pq->partition);
+        return -1;
+    }
+    const uint8_t *bytes = big->b.next ? wire.data : big->b.buf.data;
+    if (kp_batch_reader_open(&r, bytes, kp_batch_size(&big->b), &used, s->cz, SIZE_MAX, err,
                              sizeof err)) {
+        kp_buf_free(&wire);
         KP_LOG_ERROR("cannot split batch of %s [%d]: %s", big->pq->topic->name,
                      big->pq->partition, err);
         return -1;
     }
-    size_t cap = big->b.buf.len / 2 + 1024;
+    size_t cap = kp_batch_size(&big->b) / 2 + 1024;
     for (int h = 0; h < 2; h++)
         if (!(half[h] = kp_accumulator_new_batch(s->acc, big->pq, cap))) goto fail;
     kp_record_view rec;
@@ -115,6 +127,7 @@ static int split_and_reenqueue(kp_sender *s, kp_pbatch *big, int64_t now_us) {
         dst->refs[dst->nrefs++] = ref;
     }
     kp_batch_reader_close(&r);
+    kp_buf_free(&wire);
     for (int h = 0; h < 2; h++) {
         half[h]->created_us = big->created_us; /* the delivery timeout still runs */
         half[h]->attempts = big->attempts;
@@ -139,6 +152,7 @@ static int split_and_reenqueue(kp_sender *s, kp_pbatch *big, int64_t now_us) {
     return 0;
 fail:
     kp_batch_reader_close(&r);
+    kp_buf_free(&wire);
     for (int h = 0; h < 2; h++)
         if (half[h]) kp_accumulator_release(s->acc, half[h]);
     return -1;

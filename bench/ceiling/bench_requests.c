@@ -52,7 +52,7 @@ static int add_request(bench_request_list *list, const bench_requests_conf *c, c
     memset(req, 0, sizeof *req);
     for (int i = 0; i < n; i++) {
         const sealed *s = &batches[parts[i]];
-        pd[i] = (kp_produce_partition_data){parts[i], s->b.buf.data, s->b.buf.len};
+        pd[i] = (kp_produce_partition_data){.index = parts[i], .records = s->b.buf.data, .records_len = s->b.buf.len};
         req->records += s->records;
         req->payload_bytes += s->payload;
     }

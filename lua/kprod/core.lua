@@ -31,11 +31,30 @@ typedef struct kp_lua_producer {
     void *retry, *hooks;
 } kp_lua_producer;
 
+typedef struct kp_blob {
+    long refs;
+    size_t len;
+    uint8_t data[];
+} kp_blob;
+kp_blob *kp_blob_new(const void *data, size_t len);
+kp_blob *kp_blob_from_file(const char *path, char *errstr, size_t errlen);
+void kp_blob_ref(kp_blob *b);
+void kp_blob_unref(kp_blob *b);
+typedef struct kp_lua_slice {
+    kp_blob *blob;
+    size_t offset;
+    int32_t len;
+} kp_lua_slice;
+
 kp_lua_producer *kp_lua_producer_new(kp_conf *conf, char *errstr, size_t errlen);
 int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partition,
                          const char *key, int32_t key_len, const char *value, int32_t value_len,
                          const kp_header *headers, int header_count, int64_t timestamp,
                          int32_t id, char *errstr, size_t errlen);
+int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
+                              const char *key, int32_t key_len, kp_blob *blob, size_t offset,
+                              int32_t value_len, const kp_header *headers, int header_count,
+                              int64_t timestamp, int32_t id, char *errstr, size_t errlen);
 int kp_lua_producer_poll(kp_lua_producer *lp, int timeout_ms);
 int kp_lua_producer_flush(kp_lua_producer *lp, int timeout_ms);
 int kp_lua_producer_close(kp_lua_producer *lp, int timeout_ms);

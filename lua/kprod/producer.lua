@@ -10,10 +10,12 @@ local ffi = require "ffi"
 local core = require "kprod.core"
 local hooks = require "kprod.hooks"
 local retry = require "kprod.retry"
+local blob = require "kprod.blob"
 
 local C, errbuf, ERRLEN = core.C, core.errbuf, core.errlen
 local type, tostring, tonumber, pairs, next = type, tostring, tonumber, pairs, next
 local hook_call, first_line = hooks.call, hooks.first_line
+local is_slice = blob.is_slice
 
 local PARTITION_ANY = -1
 local ERR = {
@@ -288,9 +290,11 @@ local function send_record(self, rec, cb_default, in_transform)
     return a, b, c
   end
   local klen, vlen = bytes_len(key), bytes_len(value)
+  local slice -- a kprod.blob slice: referenced, not copied
+  if vlen == false and is_slice(value) then slice, vlen = value, value.len end
   if not (klen and vlen) then
-    local a, b, c = bad_field(self, rec, cb, in_transform,
-      ("'%s' must be a string or nil"):format(klen and "value" or "key"))
+    local a, b, c = bad_field(self, rec, cb, in_transform, klen and
+      "'value' must be a string, a kprod.blob slice or nil" or "'key' must be a string or nil")
     return a, b, c
   end
   if cb ~= nil and type(cb) ~= "function" then
@@ -331,8 +335,14 @@ local function send_record(self, rec, cb_default, in_transform)
   end
   local id = cb and take_id(self, cb, topic) or 0
   local lp = self.lp
-  local rc = C.kp_lua_producer_send(lp, topic, partition, key, klen, value, vlen, self.headers, nh,
-    ts, id, errbuf, ERRLEN)
+  local rc
+  if slice then
+    rc = C.kp_lua_producer_send_blob(lp, topic, partition, key, klen, slice.blob, slice.offset, vlen,
+      self.headers, nh, ts, id, errbuf, ERRLEN)
+  else
+    rc = C.kp_lua_producer_send(lp, topic, partition, key, klen, value, vlen, self.headers, nh,
+      ts, id, errbuf, ERRLEN)
+  end
   if rc ~= 0 then
     if id > 0 then release_id(self, id) end
     return fail_record(self, cb, topic, partition >= 0 and partition or nil, rc, core.errmsg())

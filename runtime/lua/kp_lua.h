@@ -71,6 +71,13 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
                          const kp_header *headers, int header_count, int64_t timestamp,
                          int32_t id, char *errstr, size_t errlen);
 
+/* kp_lua_producer_send with the value blob->data[offset..offset+value_len),
+ * referenced rather than copied (kp_producer_send_blob). */
+int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
+                              const void *key, int32_t key_len, kp_blob *blob, size_t offset,
+                              int32_t value_len, const kp_header *headers, int header_count,
+                              int64_t timestamp, int32_t id, char *errstr, size_t errlen);
+
 /* kp_producer_poll / flush, queueing the reports for Lua. */
 int kp_lua_producer_poll(kp_lua_producer *lp, int timeout_ms);
 int kp_lua_producer_flush(kp_lua_producer *lp, int timeout_ms);

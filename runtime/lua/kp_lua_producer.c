@@ -76,6 +76,15 @@ static int with_sink(kp_lua_producer *lp, int (*fn)(kp_producer *, int), int arg
     return rc;
 }
 
+/* After every send: collect due reports now and then (see kp_lua_producer_send). */
+static int after_send(kp_lua_producer *lp, int rc) {
+    if (++lp->sends_since_poll >= SENDS_PER_POLL) {
+        lp->sends_since_poll = 0;
+        with_sink(lp, kp_producer_poll, 0);
+    }
+    return rc;
+}
+
 int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partition,
                          const void *key, int32_t key_len, const void *value, int32_t value_len,
                          const kp_header *headers, int header_count, int64_t timestamp,
@@ -84,14 +93,24 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
         snprintf(errstr, errlen, "producer is closed");
         return KP_ERR__DESTROY;
     }
-    int rc = kp_producer_send(lp->producer, topic, partition, key, key_len, value, value_len,
-                              headers, header_count, timestamp, id > 0 ? collect : NULL,
-                              (void *)(intptr_t)id, errstr, errlen);
-    if (++lp->sends_since_poll >= SENDS_PER_POLL) {
-        lp->sends_since_poll = 0;
-        with_sink(lp, kp_producer_poll, 0);
+    return after_send(lp, kp_producer_send(lp->producer, topic, partition, key, key_len, value,
+                                           value_len, headers, header_count, timestamp,
+                                           id > 0 ? collect : NULL, (void *)(intptr_t)id, errstr,
+                                           errlen));
+}
+
+int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
+                              const void *key, int32_t key_len, kp_blob *blob, size_t offset,
+                              int32_t value_len, const kp_header *headers, int header_count,
+                              int64_t timestamp, int32_t id, char *errstr, size_t errlen) {
+    if (!lp->producer) {
+        snprintf(errstr, errlen, "producer is closed");
+        return KP_ERR__DESTROY;
     }
-    return rc;
+    return after_send(lp, kp_producer_send_blob(lp->producer, topic, partition, key, key_len, blob,
+                                                offset, value_len, headers, header_count,
+                                                timestamp, id > 0 ? collect : NULL,
+                                                (void *)(intptr_t)id, errstr, errlen));
 }
 
 int kp_lua_producer_poll(kp_lua_producer *lp, int timeout_ms) {

@@ -13,7 +13,7 @@ static int decode(const uint8_t *body, size_t len, int16_t version) {
 static const uint8_t recs[] = {'R', 'E', 'C', 'S'};
 
 static void test_request_v3(void) {
-    kp_produce_partition_data parts[] = {{0, recs, sizeof recs}, {1, NULL, 0}};
+    kp_produce_partition_data parts[] = {{0, recs, sizeof recs, NULL, 0}, {1, NULL, 0, NULL, 0}};
     kp_produce_topic_data topic = {"t", parts, 2};
     kp_produce_request req = {NULL, -1, 30000, &topic, 1};
     kp_frame f;
@@ -49,7 +49,7 @@ static void test_request_v3(void) {
 }
 
 static void test_request_v9(void) {
-    kp_produce_partition_data part = {2, recs, sizeof recs};
+    kp_produce_partition_data part = {2, recs, sizeof recs, NULL, 0};
     kp_produce_topic_data topic = {"t", &part, 1};
     kp_produce_request req = {"tx", 1, 1000, &topic, 1};
     kp_frame f;
@@ -86,8 +86,8 @@ static void test_request_v9(void) {
 static void test_request_every_version(void) {
     uint8_t big[300];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)i;
-    kp_produce_partition_data a[] = {{0, recs, sizeof recs}, {3, big, sizeof big}};
-    kp_produce_partition_data b[] = {{7, NULL, 0}};
+    kp_produce_partition_data a[] = {{0, recs, sizeof recs, NULL, 0}, {3, big, sizeof big, NULL, 0}};
+    kp_produce_partition_data b[] = {{7, NULL, 0, NULL, 0}};
     kp_produce_topic_data topics[] = {{"alpha", a, 2}, {"beta", b, 1}};
     kp_produce_request req = {"txn-1", -1, 5000, topics, 2};
     kp_frame f;
@@ -134,7 +134,7 @@ static void test_request_errors(void) {
     kp_frame f;
     kp_frame_init(&f);
     kp_proto_err err;
-    kp_produce_partition_data part = {0, recs, sizeof recs};
+    kp_produce_partition_data part = {0, recs, sizeof recs, NULL, 0};
     kp_produce_topic_data topic = {NULL, &part, 1};
     kp_produce_request req = {NULL, 1, 1000, &topic, 1};
     KP_CHECK_INT(kp_produce_request_encode(&f, 9, 1, "kp", &req, &err), KP_PROTO_EMALFORMED);
@@ -445,8 +445,54 @@ static void test_hostile(void) {
     KP_CHECK(p.responses == NULL && p.arena.head == NULL);
 }
 
+/* Inserts go on the wire between the record bytes, in place, by reference:
+ * the frame equals the one of the same records sent whole, v3 and flexible v9. */
+static void test_request_inserts(void) {
+    static const uint8_t inline_part[] = {'A', 'B', 'C', 'D', 'E'};
+    static const uint8_t x[] = {'x', 'x'}, y[] = {'y', 'y', 'y'};
+    static const uint8_t whole[] = {'A', 'x', 'x', 'B', 'C', 'y', 'y', 'y', 'D', 'E'};
+    kp_buf_insert ins[] = {{1, x, sizeof x}, {3, y, sizeof y}};
+    for (int16_t v = 3; v <= 9; v += 6) {
+        kp_produce_partition_data split = {4, inline_part, sizeof inline_part, ins, 2};
+        kp_produce_partition_data flat = {4, whole, sizeof whole, NULL, 0};
+        kp_frame f[2];
+        uint8_t bytes[2][128];
+        size_t len[2] = {0, 0};
+        for (int k = 0; k < 2; k++) {
+            kp_produce_topic_data topic = {"t", k ? &flat : &split, 1};
+            kp_produce_request req = {NULL, 1, 1000, &topic, 1};
+            kp_frame_init(&f[k]);
+            KP_CHECK_INT(kp_produce_request_encode(&f[k], v, 5, "kp", &req, NULL), 0);
+            struct iovec iov[16];
+            int n = kp_frame_iov(&f[k], iov, 16);
+            KP_CHECK(n > 0);
+            for (int i = 0; i < n; i++) {
+                memcpy(bytes[k] + len[k], iov[i].iov_base, iov[i].iov_len);
+                len[k] += iov[i].iov_len;
+            }
+            KP_CHECK_INT(f[k].total_len, len[k]);
+        }
+        KP_CHECK(len[0] == len[1] && memcmp(bytes[0], bytes[1], len[0]) == 0);
+        kp_frame_free(&f[0]);
+        kp_frame_free(&f[1]);
+    }
+    /* Out of order, or past the records: refused. */
+    kp_buf_insert bad[] = {{3, x, sizeof x}, {1, y, sizeof y}};
+    kp_produce_partition_data part = {0, inline_part, sizeof inline_part, bad, 2};
+    kp_produce_topic_data topic = {"t", &part, 1};
+    kp_produce_request req = {NULL, 1, 1000, &topic, 1};
+    kp_frame f;
+    kp_frame_init(&f);
+    kp_proto_err perr = {0};
+    KP_CHECK(kp_produce_request_encode(&f, 3, 5, "kp", &req, &perr) != 0);
+    bad[1].at = 9;
+    KP_CHECK(kp_produce_request_encode(&f, 3, 5, "kp", &req, &perr) != 0);
+    kp_frame_free(&f);
+}
+
 int main(void) {
     KP_RUN(test_request_v3);
+    KP_RUN(test_request_inserts);
     KP_RUN(test_request_v9);
     KP_RUN(test_request_every_version);
     KP_RUN(test_request_errors);

@@ -138,7 +138,7 @@ static void request_cb(kp_request *req, int err, const char *reason, kp_reader *
 }
 
 static int encode_request(kp_frame *f, int16_t api_key, int16_t version, int32_t id, int no_acks) {
-    static const kp_produce_partition_data partition = {0, NULL, 0};
+    static const kp_produce_partition_data partition = {0, NULL, 0, NULL, 0};
     static const kp_produce_topic_data topic = {"fuzz", &partition, 1};
     static const kp_api_versions_request software = {"kprod", "0.1.0"};
     static const kp_init_producer_id_request idempotent = {NULL, 60000, -1, -1};

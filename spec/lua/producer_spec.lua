@@ -211,7 +211,7 @@ describe("kprod.producer", function()
       { { value = "x" }, "send: 'topic' must be a non%-empty string" },
       { { topic = 5 }, "send: 'topic' must be" },
       { { topic = "t", key = 5 }, "send: 'key' must be a string or nil" },
-      { { topic = "t", value = {} }, "send: 'value' must be a string or nil" },
+      { { topic = "t", value = {} }, "send: 'value' must be a string, a kprod.blob slice or nil" },
       { { topic = "t", partition = -2 }, "send: 'partition' must be" },
       { { topic = "t", partition = 1.5 }, "send: 'partition' must be" },
       { { topic = "t", timestamp = "now" }, "send: 'timestamp' must be" },

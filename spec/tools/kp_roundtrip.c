@@ -559,7 +559,7 @@ static int rt_produce_round(rt_cluster *cl, const rt_options *o, rt_partition_pl
                 goto out;
             }
             parts[nparts++] =
-                (kp_produce_partition_data){pi, p->builder.buf.data, p->builder.buf.len};
+                (kp_produce_partition_data){.index = pi, .records = p->builder.buf.data, .records_len = p->builder.buf.len};
         }
         if (nparts == 0) continue;
 
