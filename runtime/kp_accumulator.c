@@ -519,6 +519,11 @@ static void close_batch(kp_accumulator *a, kp_pbatch *b, int full) {
     if (a->sealer) kp_sealer_submit(a->sealer, b); /* under pq's lock: b stays queued */
 }
 
+/* Bytes of r that stay in its blob, not in the batch's buffer. */
+static size_t referenced_bytes(const kp_send_record *r) {
+    return r->value_blob ? (size_t)r->value_len : 0;
+}
+
 /* Charges `len` more referenced bytes for b: what was charged ahead
  * (ext_reserved past ext_len) first. 1 done, 0 no memory left. */
 static int charge_ext(kp_accumulator *a, kp_pbatch *b, size_t len) {
@@ -536,7 +541,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, const kp_send_record *r, 
     size_t rs = kp_record_size(b->b.count ? r->timestamp - b->b.base_timestamp : 0, b->b.count,
                                r->key ? r->key_len : -1, r->value ? r->value_len : -1, r->headers,
                                r->header_count);
-    size_t ext = r->value_blob ? (size_t)r->value_len : 0; /* bytes not in b's buffer */
+    size_t ext = referenced_bytes(r);
     if (b->b.count && kp_batch_size(&b->b) + rs > (size_t)a->conf->batch_size) {
         close_batch(a, b, 1);
         return 0;
@@ -616,7 +621,7 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, const kp_send_record 
     }
 
     /* A new batch: reserve its memory without holding the partition lock. */
-    size_t ext = r->value_blob ? (size_t)r->value_len : 0;
+    size_t ext = referenced_bytes(r);
     size_t need = KP_BATCH_HEADER_SIZE - ext +
                   kp_record_size_upper_bound(r->key ? r->key_len : -1, r->value ? r->value_len : -1,
                                              r->headers, r->header_count);

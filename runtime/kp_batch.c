@@ -114,6 +114,11 @@ size_t kp_record_size_upper_bound(int32_t key_len, int32_t value_len, const kp_h
            (size_t)(value_len > 0 ? value_len : 0) + headers_size(headers, header_count);
 }
 
+/* 1 when the batch's last reference is to blob (consecutive values share it). */
+static int holds_last(const kp_batch_builder *b, const kp_blob *blob) {
+    return b->nblobs && b->blobs[b->nblobs - 1] == blob;
+}
+
 /* Room for one more ext range and one more blob reference: 0, or -1 (OOM). */
 static int reserve_ref(kp_batch_builder *b, kp_blob *blob) {
     if (b->next == b->cap_ext) {
@@ -123,8 +128,7 @@ static int reserve_ref(kp_batch_builder *b, kp_blob *blob) {
         b->ext = e;
         b->cap_ext = cap;
     }
-    int have = b->nblobs && b->blobs[b->nblobs - 1] == blob;
-    if (!have && b->nblobs == b->cap_blobs) {
+    if (!holds_last(b, blob) && b->nblobs == b->cap_blobs) {
         int cap = b->cap_blobs ? b->cap_blobs * 2 : 4;
         kp_blob **t = realloc(b->blobs, (size_t)cap * sizeof *t);
         if (!t) return -1;
@@ -163,7 +167,7 @@ static int append_record(kp_batch_builder *b, int64_t timestamp, const void *key
         p = put_varint(p, value_len);
         b->ext[b->next++] = (kp_buf_insert){(size_t)(p - b->buf.data), value, (size_t)value_len};
         b->ext_len += (size_t)value_len;
-        if (!b->nblobs || b->blobs[b->nblobs - 1] != blob) {
+        if (!holds_last(b, blob)) {
             kp_blob_ref(blob);
             b->blobs[b->nblobs++] = blob;
         }
@@ -190,8 +194,7 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
 int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
                         kp_blob *blob, size_t offset, int32_t value_len, const kp_header *headers,
                         int header_count) {
-    if (!blob || value_len < 0 || offset > blob->len || (size_t)value_len > blob->len - offset)
-        return -1;
+    if (!kp_blob_holds(blob, offset, value_len)) return -1;
     return append_record(b, timestamp, key, key_len, blob->data + offset, value_len, blob, headers,
                          header_count);
 }

@@ -21,6 +21,10 @@ kp_blob *kp_blob_new(const void *data, size_t len);
  * (no second copy), with one reference. NULL with errstr naming the file
  * and the cause. */
 kp_blob *kp_blob_from_file(const char *path, char *errstr, size_t errlen);
+/* 1 when blob->data[offset..offset+len) lies inside the blob, else 0. */
+static inline int kp_blob_holds(const kp_blob *b, size_t offset, int32_t len) {
+    return b && len >= 0 && offset <= b->len && (size_t)len <= b->len - offset;
+}
 /* Takes one more reference (any thread). */
 void kp_blob_ref(kp_blob *b);
 /* Drops one reference (any thread); the last one frees the blob. NULL: no-op. */

@@ -361,7 +361,7 @@ int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, 
                           int32_t key_len, kp_blob *blob, size_t offset, int32_t value_len,
                           const kp_header *headers, int header_count, int64_t timestamp,
                           kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
-    if (!blob || value_len < 0 || offset > blob->len || (size_t)value_len > blob->len - offset) {
+    if (!kp_blob_holds(blob, offset, value_len)) {
         snprintf(errstr, errlen, "send: value range %zu+%d is outside its blob of %zu bytes",
                  offset, value_len, blob ? blob->len : 0);
         return KP_ERR__INVALID_ARG;
