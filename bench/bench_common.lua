@@ -19,15 +19,15 @@ function M.parse(own, defaults, ...)
   return opts, props
 end
 
--- each_record(path, fn): calls fn(n, line, tab) for the n-th KEY<TAB>VALUE
--- line (tab: where the tab is); returns the count. Reading lines leaves a
--- garbage string per record; a full collection at every step of the load
--- keeps it from doubling the pool's peak memory (the baseline loads its
--- pool without garbage).
-local function each_record(path, fn)
+-- load_pool(path): the KEY<TAB>VALUE lines of the pool file as two arrays of
+-- strings and their count. Reading lines leaves a garbage string per record;
+-- a full collection at every step of the load keeps it from doubling the
+-- pool's peak memory (the baseline loads its pool without garbage).
+function M.load_pool(path)
+  local keys, values, n = {}, {}, 0
   local f, err = io.open(path, "rb")
   if not f then error(err, 0) end
-  local pause, n = collectgarbage("setpause", 100), 0
+  local pause = collectgarbage("setpause", 100)
   for line in f:lines() do
     local tab = line:find("\t", 1, true)
     if not tab then
@@ -36,39 +36,39 @@ local function each_record(path, fn)
       error(("%s:%d: expected KEY<TAB>VALUE"):format(path, n + 1), 0)
     end
     n = n + 1
-    fn(n, line, tab)
+    keys[n], values[n] = line:sub(1, tab - 1), line:sub(tab + 1)
   end
   f:close()
   collectgarbage("setpause", pause)
   if n == 0 then error(path .. ": no records", 0) end
-  return n
-end
-
--- load_pool(path): the KEY<TAB>VALUE lines of the pool file as two arrays of
--- strings and their count.
-function M.load_pool(path)
-  local keys, values = {}, {}
-  local n = each_record(path, function(i, line, tab)
-    keys[i], values[i] = line:sub(1, tab - 1), line:sub(tab + 1)
-  end)
   return keys, values, n
 end
 
 -- load_pool_slices(path): load_pool's keys, and the values as slices of the
 -- file read once into a kprod.blob, so that send refers to them instead of
 -- copying them: the baseline sends its pool without copies too
--- (bench/baseline/baseline.c). Lines end with a newline, as gen_records.lua
--- writes them.
+-- (bench/baseline/baseline.c). The lines are found in the blob itself
+-- (memchr), so the file is read once and no line string is made.
 function M.load_pool_slices(path)
-  local kprod = require "kprod"
-  local blob, err = kprod.blob_file(path)
+  local ffi = require "ffi"
+  pcall(ffi.cdef, "void *memchr(const void *s, int c, size_t n);") -- once per Lua state
+  local blob, err = require("kprod").blob_file(path)
   if not blob then error(err, 0) end
-  local keys, values, pos = {}, {}, 0 -- pos: the line's offset in the file
-  local n = each_record(path, function(i, line, tab)
-    keys[i], values[i] = line:sub(1, tab - 1), blob:sub(pos + tab + 1, pos + #line)
-    pos = pos + #line + 1
-  end)
-  if pos < #blob then error(path .. ": changed while it was read", 0) end
+  local base, size = ffi.cast("const char *", blob.data), #blob
+  local function find(byte, from, to) -- 0-based offset of byte in [from, to), or nil
+    local hit = ffi.C.memchr(base + from, byte, to - from)
+    return hit ~= nil and tonumber(ffi.cast("const char *", hit) - base) or nil
+  end
+  local keys, values, n, pos = {}, {}, 0, 0 -- pos: the line's 0-based offset
+  while pos < size do
+    local stop = find(10, pos, size) or size -- the newline, or the end
+    local tab = find(9, pos, stop)
+    if not tab then error(("%s:%d: expected KEY<TAB>VALUE"):format(path, n + 1), 0) end
+    n = n + 1
+    keys[n], values[n] = ffi.string(base + pos, tab - pos), blob:sub(tab + 2, stop)
+    pos = stop + 1
+  end
+  if n == 0 then error(path .. ": no records", 0) end
   return keys, values, n
 end
 
