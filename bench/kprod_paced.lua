@@ -1,6 +1,6 @@
 -- kprod_paced.lua — the benchmark's kprod side at a fixed rate: a kprod
 -- scenario (the open-model pacer and C-side latency histograms of `kprod run`)
--- sending the record pool, printing the same 'bench: ...' line as
+-- sending the record pool (values by reference), printing the same 'bench: ...' line as
 -- bench/baseline/baseline.c --rate (see bench/common/bench_result.h).
 --
 -- usage: kprod run bench/kprod_paced.lua -- data=FILE topic=NAME rate=R seconds=S
@@ -34,13 +34,17 @@ scenario = {
   producer = props,
 }
 
--- The pool, loaded in the worker's own Lua state only.
+-- The pool, loaded in the worker's own Lua state only: values are slices of
+-- the pool held once, as bench/kprod_bench.lua sends them (strings with
+-- KPROD_BENCH_VALUES=copy).
 local keys, values, n
 function init()
-  keys, values, n = common.load_pool(opts.data)
+  local copy = os.getenv("KPROD_BENCH_VALUES") == "copy"
+  keys, values, n = (copy and common.load_pool or common.load_pool_slices)(opts.data)
 end
 
--- One record table, refilled: the runtime copies key and value at the send.
+-- One record table, refilled: the runtime copies the key (and a string value)
+-- at the send.
 -- seq counts from the first warm-up record, as the baseline's index does.
 local rec = {}
 function message(_, seq)

@@ -19,6 +19,8 @@
 #define RING_SLOTS (1u << 16)
 #define POLL_EVERY 64
 #define VALUE_SPREAD 4093 /* default values start at varying offsets of a random buffer */
+/* What LuaJIT's lua_type() returns for cdata (lj_obj.h; lua.h has no name for it). */
+#define LUAJIT_TCDATA 10
 
 /* A record in flight: what its delivery report needs to be accounted. */
 typedef struct kp_scn_slot {
@@ -47,6 +49,7 @@ struct kp_scn_worker {
     int ready; /* 0 starting, 1 ready, -1 failed (under run->go_lock) */
     lua_State *L;
     int ref_init, ref_message, ref_delivered, ref_worker, ref_pending;
+    int ref_is_slice; /* kprod.blob.is_slice, or LUA_NOREF */
     kp_scn_slot *slots;
     _Atomic int64_t outstanding;
     pthread_mutex_t lock; /* guards reports and accepting */
@@ -224,6 +227,19 @@ static int string_field(lua_State *L, int idx, const char *name, const char **p,
     return rc;
 }
 
+/* The kprod.blob slice at (absolute) idx, or NULL for anything else. The
+ * slice stays alive while whatever holds it is on the stack. */
+static const kp_lua_slice *slice_at(kp_scn_worker *w, int idx) {
+    lua_State *L = w->L;
+    if (lua_type(L, idx) != LUAJIT_TCDATA || w->ref_is_slice == LUA_NOREF) return NULL;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_is_slice);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1); /* a type test: cannot raise */
+    const kp_lua_slice *slice = lua_toboolean(L, -1) ? lua_topointer(L, idx) : NULL;
+    lua_pop(L, 1);
+    return slice;
+}
+
 static int fill_headers(kp_scn_worker *w, lua_State *L, int idx, int *n, const char **why) {
     lua_getfield(L, idx, "headers");
     int h = lua_gettop(L);
@@ -290,6 +306,7 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
     const char *topic = c->topic, *key = NULL, *value = w->values + (k * 7919) % VALUE_SPREAD, *why = NULL;
     int32_t klen = -1, vlen = c->size, tlen, partition = KP_PARTITION_ANY;
     int64_t ts = 0;
+    const kp_lua_slice *slice = NULL; /* a value sent by reference */
     char err[512];
     if (lua_isnil(L, idx)) {
         if (slot->measured) atomic_fetch_add(&run->stats.skipped, 1);
@@ -299,8 +316,11 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
         size_t n;
         value = lua_tolstring(L, idx, &n);
         vlen = (int32_t)n;
+    } else if ((slice = slice_at(w, idx))) {
+        vlen = slice->len;
     } else if (!lua_istable(L, idx)) {
-        lua_pushfstring(L, "message() returned a %s: expected a record table, a value string or nil",
+        lua_pushfstring(L, "message() returned a %s: expected a record table, a value string, "
+                           "a kprod.blob slice or nil",
                         luaL_typename(L, idx));
         hook_failed(w, "message");
         return;
@@ -313,9 +333,13 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
         else if (v) topic = v;
         if (!why && ((has = string_field(L, idx, "key", &key, &klen)) < 0 || has == 2))
             why = "'key' must be a string or nil";
-        if (!why && (has = string_field(L, idx, "value", &v, &n)) < 0)
-            why = "'value' must be a string, nil (--size random bytes) or false (null)";
-        if (!why && has) value = v, vlen = n; /* false: NULL, -1 */
+        lua_getfield(L, idx, "value");
+        slice = slice_at(w, lua_gettop(L));
+        lua_pop(L, 1); /* the record table holds the slice */
+        if (slice) vlen = slice->len;
+        else if (!why && (has = string_field(L, idx, "value", &v, &n)) < 0)
+            why = "'value' must be a string, a kprod.blob slice, nil (--size random bytes) or false (null)";
+        else if (!why && has) value = v, vlen = n; /* false: NULL, -1 */
         lua_getfield(L, idx, "partition");
         lua_getfield(L, idx, "timestamp");
         double pn = lua_tonumber(L, -2), tn = lua_tonumber(L, -1);
@@ -345,6 +369,9 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
         snprintf(err, sizeof err, "message() returned a bad record: %s", why);
         kp_lua_hook_log_add(run->hooks, "message", err);
         rc = KP_ERR__INVALID_ARG;
+    } else if (slice) {
+        rc = kp_producer_send_blob(w->p, topic, partition, key, klen, slice->blob, slice->offset, vlen,
+                                   w->headers, nh, ts, on_delivery, slot, err, sizeof err);
     } else {
         rc = kp_producer_send(w->p, topic, partition, key, klen, value, vlen, w->headers, nh, ts,
                               on_delivery, slot, err, sizeof err);
@@ -363,6 +390,9 @@ static void generate(kp_scn_worker *w) {
     lua_State *L = w->L;
     int paced = run->schedule.nseg > 0;
     double first_measured = ceil(run->schedule.warmup_end);
+    /* Flat out starts with everyone at the start too: a record sent before it
+     * would go unmeasured though no warmup was asked for. */
+    if (!paced) wait_until(w, run->start_us);
     for (int64_t k = 0; !atomic_load(&run->stop); k++) {
         int64_t x, intended;
         int measured;
@@ -418,11 +448,29 @@ static void finish(kp_scn_worker *w) {
     run_delivered(w); /* reports queued before accepting closed */
 }
 
-static int hook_ref(lua_State *L, const char *name) {
-    lua_getglobal(L, name);
+/* A reference to the function on top of the stack (popped), or LUA_NOREF. */
+static int hook_ref_top(lua_State *L) {
     if (lua_isfunction(L, -1)) return luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pop(L, 1);
     return LUA_NOREF;
+}
+
+static int hook_ref(lua_State *L, const char *name) {
+    lua_getglobal(L, name);
+    return hook_ref_top(L);
+}
+
+/* A reference to kprod.blob.is_slice, or LUA_NOREF when the module does not load. */
+static int slice_test_ref(lua_State *L) {
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "kprod.blob");
+    if (lua_pcall(L, 1, 1, 0)) {
+        lua_pop(L, 1);
+        return LUA_NOREF;
+    }
+    lua_getfield(L, -1, "is_slice");
+    lua_remove(L, -2);
+    return hook_ref_top(L);
 }
 
 /* The worker table hooks receive: who this worker is and its share. */
@@ -457,6 +505,7 @@ static int prepare(kp_scn_worker *w) {
     w->ref_init = hook_ref(w->L, "init");
     w->ref_message = hook_ref(w->L, "message");
     w->ref_delivered = hook_ref(w->L, "delivered");
+    w->ref_is_slice = slice_test_ref(w->L);
     push_worker(w);
     w->ref_worker = luaL_ref(w->L, LUA_REGISTRYINDEX);
     lua_createtable(w->L, 0, 0);
@@ -511,7 +560,7 @@ kp_scn_worker *kp_scn_worker_start(kp_scn_run *run, int id, kp_producer *p) {
     w->nglobal = c->instances * c->workers;
     w->p = p;
     w->accepting = 1;
-    w->ref_init = w->ref_message = w->ref_delivered = LUA_NOREF;
+    w->ref_init = w->ref_message = w->ref_delivered = w->ref_is_slice = LUA_NOREF;
     w->rng = 0x9e3779b9u ^ (uint32_t)w->global * 2654435761u;
     pthread_mutex_init(&w->lock, NULL);
     w->slots = calloc(RING_SLOTS, sizeof *w->slots);

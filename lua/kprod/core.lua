@@ -147,7 +147,7 @@ end
 
 local C, libpath = load_library()
 
-for _, t in ipairs { "kp_lua_report", "kp_lua_producer", "kp_header" } do
+for _, t in ipairs { "kp_lua_report", "kp_lua_producer", "kp_header", "kp_lua_slice" } do
   local want = tonumber(C.kp_lua_sizeof(t))
   if want ~= ffi.sizeof(t) then
     error(("kprod: %s is %d bytes in C but %d in lua/kprod/core.lua: the FFI declarations"

@@ -71,6 +71,14 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
                          const kp_header *headers, int header_count, int64_t timestamp,
                          int32_t id, char *errstr, size_t errlen);
 
+/* A kprod.blob slice (lua/kprod/blob.lua's blob:sub): bytes of a blob that
+ * a send refers to. The slice holds one reference to its blob. */
+typedef struct kp_lua_slice {
+    kp_blob *blob;
+    size_t offset;
+    int32_t len;
+} kp_lua_slice;
+
 /* kp_lua_producer_send with the value blob->data[offset..offset+value_len),
  * referenced rather than copied (kp_producer_send_blob). */
 int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,

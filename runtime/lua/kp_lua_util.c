@@ -47,5 +47,6 @@ size_t kp_lua_sizeof(const char *type) {
     if (!strcmp(type, "kp_lua_report")) return sizeof(kp_lua_report);
     if (!strcmp(type, "kp_lua_producer")) return sizeof(kp_lua_producer);
     if (!strcmp(type, "kp_header")) return sizeof(kp_header);
+    if (!strcmp(type, "kp_lua_slice")) return sizeof(kp_lua_slice);
     return 0;
 }

@@ -180,6 +180,58 @@ end
     assert.are.equal(20000, n)
   end)
 
+  it("sends kprod.blob slices from message() by reference: read back intact", function()
+    local topic = helper.topic("scn-blob", 3)
+    -- Four slices of one blob (one under 512 bytes: copied), answered as the
+    -- record's value (keyed by seq) or as the whole answer (no key).
+    local status, out, r = run(([[
+scenario = { topic = TOPIC, messages = 400, workers = 2, producer = { ["linger.ms"] = 2 } }
+local kprod = require "kprod"
+local slices
+function init()
+  local t = {}
+  for i = 1, 3000 do t[i] = string.char(97 + (i * 7 + math.floor(i / 13)) % 26) end
+  local b = kprod.blob(table.concat(t))
+  slices = { b:sub(1, 700), b:sub(701, 2200), b:sub(2201, 2300), b:sub(-513) }
+  b = nil
+  collectgarbage()
+end
+function message(_, seq)
+  local v = slices[seq % 4 + 1]
+  if seq % 2 == 1 then return { key = tostring(seq), value = v } end
+  return v
+end
+]]):gsub("TOPIC", ("%q"):format(topic)))
+    assert.are.equal(0, status, out)
+    assert.are.equal(400, r.records.acked, out)
+    local t = {}
+    for i = 1, 3000 do t[i] = string.char(97 + (i * 7 + math.floor(i / 13)) % 26) end
+    local s = table.concat(t)
+    local want = { s:sub(1, 700), s:sub(701, 2200), s:sub(2201, 2300), s:sub(-513) }
+    local got = helper.consume(topic)
+    assert.are.equal(400, #got)
+    local keyless = {}
+    for _, m in ipairs(got) do
+      if m.key ~= "" then
+        assert.are.equal(want[tonumber(m.key) % 4 + 1], m.value, "record " .. m.key)
+      else
+        keyless[m.value] = (keyless[m.value] or 0) + 1
+      end
+    end
+    -- Even seqs 0..398 answered slices 1 and 3, 100 records each.
+    assert.are.same({ [want[1]] = 100, [want[3]] = 100 }, keyless)
+  end)
+
+  it("fails a record whose message() value is of no usable type, naming the types it takes", function()
+    local status, out, r = run(basic("t") .. [[
+function message(worker, seq) return { value = seq % 2 == 0 and require("ffi").new("int", 1) or "x" } end
+]], "--messages 10")
+    assert.are.equal(0, status, out) -- failed records are counted, as in the test above
+    assert.matches("'value' must be a string, a kprod.blob slice, nil %(%-%-size random bytes%) or false %(null%)", out)
+    assert.are.equal(5, r.records.acked, out)
+    assert.are.equal(5, r.errors._INVALID_ARG, out)
+  end)
+
   it("counts failures by error name", function()
     local status, out, r = run(basic("t") .. [[
 function message(worker, seq) return { topic = seq % 2 == 0 and "t" or "", value = "x" } end
