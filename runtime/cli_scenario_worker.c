@@ -229,13 +229,13 @@ static int string_field(lua_State *L, int idx, const char *name, const char **p,
 
 /* The kprod.blob slice at (absolute) idx, or NULL for anything else. The
  * slice stays alive while whatever holds it is on the stack. */
-static const kp_lua_slice *slice_at(kp_scn_worker *w, int idx) {
+static kp_lua_slice *slice_at(kp_scn_worker *w, int idx) {
     lua_State *L = w->L;
     if (lua_type(L, idx) != LUAJIT_TCDATA || w->ref_is_slice == LUA_NOREF) return NULL;
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_is_slice);
     lua_pushvalue(L, idx);
     lua_call(L, 1, 1); /* a type test: cannot raise */
-    const kp_lua_slice *slice = lua_toboolean(L, -1) ? lua_topointer(L, idx) : NULL;
+    kp_lua_slice *slice = lua_toboolean(L, -1) ? (kp_lua_slice *)lua_topointer(L, idx) : NULL;
     lua_pop(L, 1);
     return slice;
 }
@@ -306,7 +306,7 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
     const char *topic = c->topic, *key = NULL, *value = w->values + (k * 7919) % VALUE_SPREAD, *why = NULL;
     int32_t klen = -1, vlen = c->size, tlen, partition = KP_PARTITION_ANY;
     int64_t ts = 0;
-    const kp_lua_slice *slice = NULL; /* a value sent by reference */
+    kp_lua_slice *slice = NULL; /* a value sent by reference */
     char err[512];
     if (lua_isnil(L, idx)) {
         if (slot->measured) atomic_fetch_add(&run->stats.skipped, 1);
@@ -371,7 +371,8 @@ static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
         rc = KP_ERR__INVALID_ARG;
     } else if (slice) {
         rc = kp_producer_send_blob(w->p, topic, partition, key, klen, slice->blob, slice->offset, vlen,
-                                   w->headers, nh, ts, on_delivery, slot, err, sizeof err);
+                                   kp_lua_slice_crc(slice), w->headers, nh, ts, on_delivery, slot,
+                                   err, sizeof err);
     } else {
         rc = kp_producer_send(w->p, topic, partition, key, klen, value, vlen, w->headers, nh, ts,
                               on_delivery, slot, err, sizeof err);

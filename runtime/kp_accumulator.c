@@ -554,7 +554,7 @@ static int try_append(kp_accumulator *a, kp_pbatch *b, const kp_send_record *r, 
     int failed = r->value_blob
                      ? kp_batch_append_ref(&b->b, r->timestamp, r->key, r->key_len, r->value_blob,
                                            (size_t)((const uint8_t *)r->value - r->value_blob->data),
-                                           r->value_len, r->headers, r->header_count)
+                                           r->value_len, r->value_crc, r->headers, r->header_count)
                      : kp_batch_append(&b->b, r->timestamp, r->key, r->key_len, r->value,
                                        r->value_len, r->headers, r->header_count);
     if (failed) {

@@ -155,6 +155,7 @@ typedef struct kp_send_record {
      * of copying it. Its bytes still count against buffer.memory, so the
      * producer queues the same records either way. */
     kp_blob *value_blob;
+    const kp_crc32c_piece *value_crc; /* with value_blob: the value's CRC-32C, or NULL */
     const kp_header *headers;
     int header_count;
     kp_delivery_cb *cb;

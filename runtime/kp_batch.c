@@ -142,7 +142,8 @@ static int reserve_ref(kp_batch_builder *b, kp_blob *blob) {
  * ext range takes their place. */
 static int append_record(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
                          const void *value, int32_t value_len, kp_blob *blob,
-                         const kp_header *headers, int header_count) {
+                         const kp_crc32c_piece *value_crc, const kp_header *headers,
+                         int header_count) {
     if (b->count == 0) {
         b->base_timestamp = timestamp;
         b->max_timestamp = timestamp;
@@ -165,7 +166,9 @@ static int append_record(kp_batch_builder *b, int64_t timestamp, const void *key
     p = put_bytes(p, key, key_len);
     if (blob) {
         p = put_varint(p, value_len);
-        b->ext[b->next++] = (kp_buf_insert){(size_t)(p - b->buf.data), value, (size_t)value_len};
+        kp_buf_insert *in = &b->ext[b->next++];
+        *in = (kp_buf_insert){(size_t)(p - b->buf.data), value, (size_t)value_len, 0, {0, 0}};
+        if (value_crc) in->has_crc = 1, in->crc = *value_crc;
         b->ext_len += (size_t)value_len;
         if (!holds_last(b, blob)) {
             kp_blob_ref(blob);
@@ -188,15 +191,17 @@ static int append_record(kp_batch_builder *b, int64_t timestamp, const void *key
 int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
                     const void *value, int32_t value_len, const kp_header *headers,
                     int header_count) {
-    return append_record(b, timestamp, key, key_len, value, value_len, NULL, headers, header_count);
+    return append_record(b, timestamp, key, key_len, value, value_len, NULL, NULL, headers,
+                         header_count);
 }
 
 int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
-                        kp_blob *blob, size_t offset, int32_t value_len, const kp_header *headers,
+                        kp_blob *blob, size_t offset, int32_t value_len,
+                        const kp_crc32c_piece *value_crc, const kp_header *headers,
                         int header_count) {
     if (!kp_blob_holds(blob, offset, value_len)) return -1;
-    return append_record(b, timestamp, key, key_len, blob->data + offset, value_len, blob, headers,
-                         header_count);
+    return append_record(b, timestamp, key, key_len, blob->data + offset, value_len, blob,
+                         value_crc, headers, header_count);
 }
 
 /* CRC-32C of the wire bytes from buffer offset `from` (inside the header) on. */
@@ -204,7 +209,8 @@ static uint32_t wire_crc(const kp_batch_builder *b, size_t from) {
     uint32_t crc = 0;
     for (int i = 0; i < b->next; i++) {
         crc = kp_crc32c(crc, b->buf.data + from, b->ext[i].at - from);
-        crc = kp_crc32c(crc, b->ext[i].ptr, b->ext[i].len);
+        const kp_buf_insert *in = &b->ext[i];
+        crc = in->has_crc ? kp_crc32c_append_piece(crc, in->crc) : kp_crc32c(crc, in->ptr, in->len);
         from = b->ext[i].at;
     }
     return kp_crc32c(crc, b->buf.data + from, b->buf.len - from);

@@ -84,10 +84,12 @@ int kp_batch_append(kp_batch_builder *b, int64_t timestamp, const void *key, int
                     int header_count);
 
 /* Appends one record whose value is blob->data[offset..offset+value_len),
- * referenced, not copied (the batch takes a reference to the blob). Returns
- * 0, or -1 on OOM (batch unchanged). */
+ * referenced, not copied (the batch takes a reference to the blob). With
+ * value_crc (the value's kp_crc32c_piece_of, copied), sealing does not read
+ * the value for the batch's CRC. Returns 0, or -1 on OOM (batch unchanged). */
 int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key, int32_t key_len,
-                        kp_blob *blob, size_t offset, int32_t value_len, const kp_header *headers,
+                        kp_blob *blob, size_t offset, int32_t value_len,
+                        const kp_crc32c_piece *value_crc, const kp_header *headers,
                         int header_count);
 
 /* The batch's size on the wire (referenced values included). */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kp_crc32c.h"
+
 /* Encoder side. Writers never fail loudly: an allocation failure sets `oom`
  * and turns every later write into a no-op, so an encoder checks once at the
  * end (kp_buf_ok) instead of after every field. */
@@ -22,6 +24,8 @@ typedef struct kp_buf_insert {
     size_t at;
     const uint8_t *ptr;
     size_t len;
+    int has_crc;         /* crc holds the bytes' CRC-32C (a CRC over them need not read them) */
+    kp_crc32c_piece crc;
 } kp_buf_insert;
 
 void kp_buf_init(kp_buf *b, size_t initial_cap);

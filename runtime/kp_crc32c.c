@@ -32,19 +32,6 @@ static uint32_t sw_update(uint32_t crc, const uint8_t *p, size_t len) {
     return crc;
 }
 
-#if KP_CRC32C_HW
-/* Three streams keep the crc32 instruction busy: its latency is three cycles
- * but it can start one per cycle. The long stride amortises the cost of
- * merging the streams; the short stride covers buffers of a few hundred bytes
- * (typical small batches). */
-#define LONG_STRIDE 8192
-#define SHORT_STRIDE 256
-
-/* shift_*[k][b]: byte k of a register equal to b, advanced over one stride of
- * zero bytes. Shifting a whole register is the XOR of its four bytes' entries. */
-static uint32_t shift_long[4][256], shift_short[4][256];
-static int have_sse42;
-
 /* a * b modulo POLY, both in the register's reflected bit order. */
 static uint32_t multmodp(uint32_t a, uint32_t b) {
     uint32_t p = 0;
@@ -66,6 +53,19 @@ static uint32_t x8nmodp(size_t n) {
     }
     return result;
 }
+
+#if KP_CRC32C_HW
+/* Three streams keep the crc32 instruction busy: its latency is three cycles
+ * but it can start one per cycle. The long stride amortises the cost of
+ * merging the streams; the short stride covers buffers of a few hundred bytes
+ * (typical small batches). */
+#define LONG_STRIDE 8192
+#define SHORT_STRIDE 256
+
+/* shift_*[k][b]: byte k of a register equal to b, advanced over one stride of
+ * zero bytes. Shifting a whole register is the XOR of its four bytes' entries. */
+static uint32_t shift_long[4][256], shift_short[4][256];
+static int have_sse42;
 
 static void build_shift(uint32_t t[4][256], size_t stride) {
     uint32_t op = x8nmodp(stride);
@@ -161,6 +161,14 @@ uint32_t kp_crc32c(uint32_t crc, const void *data, size_t len) {
     if (have_sse42) return ~hw_update(~crc, data, len);
 #endif
     return ~sw_update(~crc, data, len);
+}
+
+kp_crc32c_piece kp_crc32c_piece_of(const void *data, size_t len) {
+    return (kp_crc32c_piece){kp_crc32c(0, data, len), x8nmodp(len)};
+}
+
+uint32_t kp_crc32c_append_piece(uint32_t crc, kp_crc32c_piece piece) {
+    return multmodp(piece.op, crc) ^ piece.crc;
 }
 
 int kp_crc32c_hw_available(void) {

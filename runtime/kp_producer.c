@@ -352,13 +352,14 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
                      int32_t key_len, const void *value, int32_t value_len,
                      const kp_header *headers, int header_count, int64_t timestamp,
                      kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
-    kp_send_record r = {timestamp, key,    key_len,      value, value_len, NULL,
-                        headers,   header_count, cb,     opaque};
+    kp_send_record r = {timestamp, key,     key_len,      value, value_len, NULL,
+                        NULL,      headers, header_count, cb,    opaque};
     return send_record(p, topic, partition, &r, errstr, errlen);
 }
 
 int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, const void *key,
                           int32_t key_len, kp_blob *blob, size_t offset, int32_t value_len,
+                          const kp_crc32c_piece *value_crc,
                           const kp_header *headers, int header_count, int64_t timestamp,
                           kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen) {
     if (!kp_blob_holds(blob, offset, value_len)) {
@@ -369,8 +370,8 @@ int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, 
     /* A short value costs less to copy than to refer to (an insert per
      * record, a piece more for writev). */
     kp_blob *ref = value_len >= KP_BLOB_REF_MIN_BYTES ? blob : NULL;
-    kp_send_record r = {timestamp, key,    key_len,      blob->data + offset, value_len, ref,
-                        headers,   header_count, cb,     opaque};
+    kp_send_record r = {timestamp, key,     key_len,      blob->data + offset, value_len, ref,
+                        value_crc, headers, header_count, cb,                  opaque};
     return send_record(p, topic, partition, &r, errstr, errlen);
 }
 

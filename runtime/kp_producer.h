@@ -50,9 +50,13 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
  * instead of being copied, it stays in the blob, which the producer holds a
  * reference to until the record's batch is done with (shorter than
  * KP_BLOB_REF_MIN_BYTES: copied). The bytes still count against
- * buffer.memory. A range outside the blob is KP_ERR__INVALID_ARG. */
+ * buffer.memory. value_crc, when not NULL, is the value's
+ * kp_crc32c_piece_of: a value sent many times is then not read again for
+ * each batch's CRC (the blob must not change, as always). A range outside
+ * the blob is KP_ERR__INVALID_ARG. */
 int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, const void *key,
                           int32_t key_len, kp_blob *blob, size_t offset, int32_t value_len,
+                          const kp_crc32c_piece *value_crc,
                           const kp_header *headers, int header_count, int64_t timestamp,
                           kp_delivery_cb *cb, void *opaque, char *errstr, size_t errlen);
 

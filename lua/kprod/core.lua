@@ -40,10 +40,13 @@ kp_blob *kp_blob_new(const void *data, size_t len);
 kp_blob *kp_blob_from_file(const char *path, char *errstr, size_t errlen);
 void kp_blob_ref(kp_blob *b);
 void kp_blob_unref(kp_blob *b);
+typedef struct kp_crc32c_piece { uint32_t crc, op; } kp_crc32c_piece;
 typedef struct kp_lua_slice {
     kp_blob *blob;
     size_t offset;
     int32_t len;
+    int32_t has_crc;
+    kp_crc32c_piece crc;
 } kp_lua_slice;
 
 kp_lua_producer *kp_lua_producer_new(kp_conf *conf, char *errstr, size_t errlen);
@@ -51,10 +54,10 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
                          const char *key, int32_t key_len, const char *value, int32_t value_len,
                          const kp_header *headers, int header_count, int64_t timestamp,
                          int32_t id, char *errstr, size_t errlen);
-int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
-                              const char *key, int32_t key_len, kp_blob *blob, size_t offset,
-                              int32_t value_len, const kp_header *headers, int header_count,
-                              int64_t timestamp, int32_t id, char *errstr, size_t errlen);
+int kp_lua_producer_send_slice(kp_lua_producer *lp, const char *topic, int32_t partition,
+                               const char *key, int32_t key_len, kp_lua_slice *slice,
+                               const kp_header *headers, int header_count, int64_t timestamp,
+                               int32_t id, char *errstr, size_t errlen);
 int kp_lua_producer_poll(kp_lua_producer *lp, int timeout_ms);
 int kp_lua_producer_flush(kp_lua_producer *lp, int timeout_ms);
 int kp_lua_producer_close(kp_lua_producer *lp, int timeout_ms);

@@ -337,8 +337,8 @@ local function send_record(self, rec, cb_default, in_transform)
   local lp = self.lp
   local rc
   if slice then
-    rc = C.kp_lua_producer_send_blob(lp, topic, partition, key, klen, slice.blob, slice.offset, vlen,
-      self.headers, nh, ts, id, errbuf, ERRLEN)
+    rc = C.kp_lua_producer_send_slice(lp, topic, partition, key, klen, slice, self.headers, nh, ts,
+      id, errbuf, ERRLEN)
   else
     rc = C.kp_lua_producer_send(lp, topic, partition, key, klen, value, vlen, self.headers, nh,
       ts, id, errbuf, ERRLEN)

@@ -72,19 +72,27 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
                          int32_t id, char *errstr, size_t errlen);
 
 /* A kprod.blob slice (lua/kprod/blob.lua's blob:sub): bytes of a blob that
- * a send refers to. The slice holds one reference to its blob. */
+ * a send refers to. The slice holds one reference to its blob. Its CRC-32C
+ * is computed at its first send by reference and kept: a pool of slices sent
+ * over and over is read once for the batches' CRCs. */
 typedef struct kp_lua_slice {
     kp_blob *blob;
     size_t offset;
     int32_t len;
+    int32_t has_crc; /* crc is known */
+    kp_crc32c_piece crc;
 } kp_lua_slice;
 
-/* kp_lua_producer_send with the value blob->data[offset..offset+value_len),
- * referenced rather than copied (kp_producer_send_blob). */
-int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
-                              const void *key, int32_t key_len, kp_blob *blob, size_t offset,
-                              int32_t value_len, const kp_header *headers, int header_count,
-                              int64_t timestamp, int32_t id, char *errstr, size_t errlen);
+/* The slice's CRC-32C piece, computed on first use (one thread at a time
+ * per slice: the Lua state's). */
+const kp_crc32c_piece *kp_lua_slice_crc(kp_lua_slice *s);
+
+/* kp_lua_producer_send with the slice's bytes as the value, referenced
+ * rather than copied (kp_producer_send_blob, with the slice's CRC). */
+int kp_lua_producer_send_slice(kp_lua_producer *lp, const char *topic, int32_t partition,
+                               const void *key, int32_t key_len, kp_lua_slice *slice,
+                               const kp_header *headers, int header_count, int64_t timestamp,
+                               int32_t id, char *errstr, size_t errlen);
 
 /* kp_producer_poll / flush, queueing the reports for Lua. */
 int kp_lua_producer_poll(kp_lua_producer *lp, int timeout_ms);

@@ -99,16 +99,28 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
                                            errlen));
 }
 
-int kp_lua_producer_send_blob(kp_lua_producer *lp, const char *topic, int32_t partition,
-                              const void *key, int32_t key_len, kp_blob *blob, size_t offset,
-                              int32_t value_len, const kp_header *headers, int header_count,
-                              int64_t timestamp, int32_t id, char *errstr, size_t errlen) {
+const kp_crc32c_piece *kp_lua_slice_crc(kp_lua_slice *s) {
+    /* A value copied into its batch (short) needs no piece; a range outside
+     * the blob is refused by the send before any byte is read. */
+    if (s->len < KP_BLOB_REF_MIN_BYTES || !kp_blob_holds(s->blob, s->offset, s->len)) return NULL;
+    if (!s->has_crc) {
+        s->crc = kp_crc32c_piece_of(s->blob->data + s->offset, (size_t)s->len);
+        s->has_crc = 1;
+    }
+    return &s->crc;
+}
+
+int kp_lua_producer_send_slice(kp_lua_producer *lp, const char *topic, int32_t partition,
+                               const void *key, int32_t key_len, kp_lua_slice *slice,
+                               const kp_header *headers, int header_count, int64_t timestamp,
+                               int32_t id, char *errstr, size_t errlen) {
     if (!lp->producer) {
         snprintf(errstr, errlen, "producer is closed");
         return KP_ERR__DESTROY;
     }
-    return after_send(lp, kp_producer_send_blob(lp->producer, topic, partition, key, key_len, blob,
-                                                offset, value_len, headers, header_count,
+    return after_send(lp, kp_producer_send_blob(lp->producer, topic, partition, key, key_len,
+                                                slice->blob, slice->offset, slice->len,
+                                                kp_lua_slice_crc(slice), headers, header_count,
                                                 timestamp, id > 0 ? collect : NULL,
                                                 (void *)(intptr_t)id, errstr, errlen));
 }

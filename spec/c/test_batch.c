@@ -254,9 +254,11 @@ static void test_referenced_values_match_copied(void) {
             KP_CHECK_INT(kp_batch_append(&copied, ts, key, 3, pool[k] + off, len, &h, i % 2), 0);
             if (i % 5 == 4) /* some copied, some null, the rest referenced */
                 KP_CHECK_INT(kp_batch_append(&referenced, ts, key, 3, pool[k] + off, len, &h, i % 2), 0);
-            else
-                KP_CHECK_INT(kp_batch_append_ref(&referenced, ts, key, 3, blob[k], (size_t)off, len, &h,
-                                                 i % 2), 0);
+            else { /* some with the value's CRC known, as a slice sent again has it */
+                kp_crc32c_piece piece = kp_crc32c_piece_of(pool[k] + off, (size_t)len);
+                KP_CHECK_INT(kp_batch_append_ref(&referenced, ts, key, 3, blob[k], (size_t)off, len,
+                                                 i % 3 ? &piece : NULL, &h, i % 2), 0);
+            }
         }
         KP_CHECK_INT(kp_batch_append(&copied, 6000, "k", 1, NULL, -1, NULL, 0), 0);
         KP_CHECK_INT(kp_batch_append(&referenced, 6000, "k", 1, NULL, -1, NULL, 0), 0);
@@ -288,8 +290,8 @@ static void test_referenced_values_match_copied(void) {
     /* A range outside the blob is refused, the batch unchanged. */
     kp_batch_builder b;
     kp_batch_init(&b, 64);
-    KP_CHECK_INT(kp_batch_append_ref(&b, 1, NULL, 0, blob[0], 4000, 97, NULL, 0), -1);
-    KP_CHECK_INT(kp_batch_append_ref(&b, 1, NULL, 0, blob[0], 5000, 0, NULL, 0), -1);
+    KP_CHECK_INT(kp_batch_append_ref(&b, 1, NULL, 0, blob[0], 4000, 97, NULL, NULL, 0), -1);
+    KP_CHECK_INT(kp_batch_append_ref(&b, 1, NULL, 0, blob[0], 5000, 0, NULL, NULL, 0), -1);
     KP_CHECK_INT(b.count, 0);
     kp_batch_free(&b);
     kp_buf_free(&wire);

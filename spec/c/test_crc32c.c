@@ -86,7 +86,8 @@ static void test_long_buffers(void) {
     free(buf);
 }
 
-/* Feeding pieces one after another equals one call over the whole. */
+/* Feeding pieces one after another, or appending their kp_crc32c_piece,
+ * equals one call over the whole. */
 static void test_chaining(void) {
     uint8_t buf[30000];
     for (size_t i = 0; i < sizeof buf; i++) buf[i] = rnd8();
@@ -96,6 +97,13 @@ static void test_chaining(void) {
         size_t c = cuts[i];
         KP_CHECK_INT(kp_crc32c(kp_crc32c(0, buf, c), buf + c, sizeof buf - c), whole);
         KP_CHECK_INT(kp_crc32c_sw(kp_crc32c_sw(0, buf, c), buf + c, sizeof buf - c), whole);
+        /* A piece appended without its bytes gives the same CRC, from any
+         * starting CRC, zero-length pieces included. */
+        kp_crc32c_piece tail = kp_crc32c_piece_of(buf + c, sizeof buf - c);
+        KP_CHECK_INT(tail.crc, crc32c_bitwise(0, buf + c, sizeof buf - c));
+        KP_CHECK_INT(kp_crc32c_append_piece(kp_crc32c(0, buf, c), tail), whole);
+        uint32_t head = kp_crc32c(0x9e3779b9u, buf, 3);
+        KP_CHECK_INT(kp_crc32c_append_piece(head, kp_crc32c_piece_of(buf, c)), kp_crc32c(head, buf, c));
     }
     /* Byte at a time through the hardware path, to stress the continuation. */
     uint32_t crc = 0;

@@ -451,7 +451,7 @@ static void test_request_inserts(void) {
     static const uint8_t inline_part[] = {'A', 'B', 'C', 'D', 'E'};
     static const uint8_t x[] = {'x', 'x'}, y[] = {'y', 'y', 'y'};
     static const uint8_t whole[] = {'A', 'x', 'x', 'B', 'C', 'y', 'y', 'y', 'D', 'E'};
-    kp_buf_insert ins[] = {{1, x, sizeof x}, {3, y, sizeof y}};
+    kp_buf_insert ins[] = {{.at = 1, .ptr = x, .len = sizeof x}, {.at = 3, .ptr = y, .len = sizeof y}};
     for (int16_t v = 3; v <= 9; v += 6) {
         kp_produce_partition_data split = {4, inline_part, sizeof inline_part, ins, 2};
         kp_produce_partition_data flat = {4, whole, sizeof whole, NULL, 0};
@@ -477,7 +477,7 @@ static void test_request_inserts(void) {
         kp_frame_free(&f[1]);
     }
     /* Out of order, or past the records: refused. */
-    kp_buf_insert bad[] = {{3, x, sizeof x}, {1, y, sizeof y}};
+    kp_buf_insert bad[] = {{.at = 3, .ptr = x, .len = sizeof x}, {.at = 1, .ptr = y, .len = sizeof y}};
     kp_produce_partition_data part = {0, inline_part, sizeof inline_part, bad, 2};
     kp_produce_topic_data topic = {"t", &part, 1};
     kp_produce_request req = {NULL, 1, 1000, &topic, 1};

@@ -64,6 +64,33 @@ describe("kprod.blob", function()
     end)
   end
 
+  it("keeps a slice's CRC from its first send: a pool sent over and over reads back with valid CRCs", function()
+    local topic = helper.topic("blob-crc", 3)
+    local s = pool_string(20000)
+    local b = kprod.blob(s)
+    local pool, want = {}, {}
+    for k = 1, 5 do
+      local off, len = k * 1500, 600 + k * 700
+      pool[k], want[k] = b:sub(off, off + len - 1), s:sub(off, off + len - 1)
+      assert.are.equal(0, pool[k].has_crc)
+    end
+    local p = helper.producer { ["linger.ms"] = 5 }
+    local n = 1000
+    for i = 1, n do
+      assert.is_true(p:send { topic = topic, partition = i % 3, key = tostring(i), value = pool[i % 5 + 1] })
+    end
+    for k = 1, 5 do assert.are.equal(1, pool[k].has_crc) end
+    assert.is_true(p:flush())
+    assert.are.equal(n, p:metrics().acked)
+    assert.is_true(p:close())
+    -- kcat checks every batch's CRC (check.crcs=true): a wrong one fails the read.
+    local got = helper.consume(topic)
+    assert.are.equal(n, #got)
+    for _, r in ipairs(got) do
+      assert.are.equal(want[tonumber(r.key) % 5 + 1], r.value, "record " .. r.key)
+    end
+  end)
+
   it("drops every reference once its records are done", function()
     local topic = helper.topic("blob-refs", 1)
     local b = kprod.blob(pool_string(20000))
