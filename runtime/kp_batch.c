@@ -208,10 +208,10 @@ int kp_batch_append_ref(kp_batch_builder *b, int64_t timestamp, const void *key,
 static uint32_t wire_crc(const kp_batch_builder *b, size_t from) {
     uint32_t crc = 0;
     for (int i = 0; i < b->next; i++) {
-        crc = kp_crc32c(crc, b->buf.data + from, b->ext[i].at - from);
         const kp_buf_insert *in = &b->ext[i];
+        crc = kp_crc32c(crc, b->buf.data + from, in->at - from);
         crc = in->has_crc ? kp_crc32c_append_piece(crc, in->crc) : kp_crc32c(crc, in->ptr, in->len);
-        from = b->ext[i].at;
+        from = in->at;
     }
     return kp_crc32c(crc, b->buf.data + from, b->buf.len - from);
 }

@@ -367,9 +367,7 @@ int kp_producer_send_blob(kp_producer *p, const char *topic, int32_t partition, 
                  offset, value_len, blob ? blob->len : 0);
         return KP_ERR__INVALID_ARG;
     }
-    /* A short value costs less to copy than to refer to (an insert per
-     * record, a piece more for writev). */
-    kp_blob *ref = value_len >= KP_BLOB_REF_MIN_BYTES ? blob : NULL;
+    kp_blob *ref = kp_blob_sent_by_reference(value_len) ? blob : NULL;
     kp_send_record r = {timestamp, key,     key_len,      blob->data + offset, value_len, ref,
                         value_crc, headers, header_count, cb,                  opaque};
     return send_record(p, topic, partition, &r, errstr, errlen);

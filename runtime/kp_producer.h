@@ -46,6 +46,13 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition, const
  * shorter ones are copied. */
 #define KP_BLOB_REF_MIN_BYTES 512
 
+/* 1 when kp_producer_send_blob refers to a value this long, 0 when it copies
+ * it: a short value costs less to copy than to refer to (an insert per
+ * record, a piece more for writev). */
+static inline int kp_blob_sent_by_reference(int32_t value_len) {
+    return value_len >= KP_BLOB_REF_MIN_BYTES;
+}
+
 /* kp_producer_send with the value blob->data[offset..offset+value_len):
  * instead of being copied, it stays in the blob, which the producer holds a
  * reference to until the record's batch is done with (shorter than

@@ -100,9 +100,9 @@ int kp_lua_producer_send(kp_lua_producer *lp, const char *topic, int32_t partiti
 }
 
 const kp_crc32c_piece *kp_lua_slice_crc(kp_lua_slice *s) {
-    /* A value copied into its batch (short) needs no piece; a range outside
-     * the blob is refused by the send before any byte is read. */
-    if (s->len < KP_BLOB_REF_MIN_BYTES || !kp_blob_holds(s->blob, s->offset, s->len)) return NULL;
+    /* A value copied into its batch needs no piece; a range outside the
+     * blob is refused by the send before any byte is read. */
+    if (!kp_blob_sent_by_reference(s->len) || !kp_blob_holds(s->blob, s->offset, s->len)) return NULL;
     if (!s->has_crc) {
         s->crc = kp_crc32c_piece_of(s->blob->data + s->offset, (size_t)s->len);
         s->has_crc = 1;
