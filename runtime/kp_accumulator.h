@@ -90,8 +90,9 @@ typedef struct kp_pbatch {
 } kp_pbatch;
 
 /* One partition's queue. The lock guards head/tail/count (shared between
- * senders of records and the sender thread); every field below `lock` group
- * is the sender thread's alone. */
+ * senders of records and the sender thread); the ready_ fields mirror
+ * them for lock-free reads; the fields below those are the sender
+ * thread's alone. */
 struct kp_partq {
     pthread_mutex_t lock;
     kp_pbatch *head, *tail;
@@ -102,6 +103,20 @@ struct kp_partq {
     /* Capacity for the next batch, learnt from the batches drained so far
      * (0: none yet); written by the sender, read by senders of records. */
     _Atomic int32_t capacity_hint;
+
+    /* What the sender's ready check reads without the lock, published under
+     * it at each batch event (never per record): the head batch, 1 when it
+     * is full (more batches behind it, closed, or at batch.size), when it
+     * was created, 1 when it is a retry. The sender checks every partition
+     * at each wake-up; this way it takes neither the lock's line nor the
+     * open batch's, which appends write, from the appending thread (with
+     * 600 partitions that cost 10% of records/s at 100 B). The padding keeps
+     * this line apart from the lock's. */
+    char apart_from_lock[64];
+    _Atomic(kp_pbatch *) ready_head;
+    _Atomic int ready_full;
+    _Atomic int ready_retry;
+    _Atomic int64_t ready_created_us;
 
     /* sender thread only */
     int32_t leader;             /* broker id, -1 unknown */
@@ -180,6 +195,12 @@ void kp_accumulator_set_sealer(kp_accumulator *a, struct kp_sealer *sealer);
 /* Sender side: removes the first batch of pq (under its lock), taking it
  * back from a compression thread first (waiting if one is at work on it). */
 kp_pbatch *kp_accumulator_poll_first(kp_accumulator *a, kp_partq *pq);
+/* The sender thread's lock-free view of pq (see ready_head): its head
+ * batch, NULL when empty, which stays valid there since only that thread
+ * removes batches. The other fields describe that batch. */
+static inline kp_pbatch *kp_partq_ready_head(kp_partq *pq) {
+    return atomic_load_explicit(&pq->ready_head, memory_order_acquire);
+}
 /* Sender side: puts a batch back at the head of its queue for a retry, in
  * sequence order among other retried batches (Java's reenqueue /
  * insertInSequenceOrder). */

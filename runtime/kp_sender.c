@@ -164,22 +164,20 @@ void *kp_sender_thread(void *sender) {
  * when the first batch is sendable, else lowers *next_us to when it will be. */
 static void check_partition(kp_sender *s, kp_partq *pq, int64_t now_us, int send_all,
                             int64_t *next_us, int *unknown_leader) {
-    pthread_mutex_lock(&pq->lock);
-    kp_pbatch *b = pq->head;
-    int count = pq->count;
-    int full = b && (count > 1 || b->closed ||
-                     kp_batch_size(&b->b) >= (size_t)s->conf->batch_size);
-    int64_t created = b ? b->created_us : 0;
-    pthread_mutex_unlock(&pq->lock);
+    kp_pbatch *b = kp_partq_ready_head(pq);
     if (!b) return;
+    int full = atomic_load_explicit(&pq->ready_full, memory_order_relaxed);
+    int retry = atomic_load_explicit(&pq->ready_retry, memory_order_relaxed);
+    int64_t created = atomic_load_explicit(&pq->ready_created_us, memory_order_relaxed);
     if (pq->leader < 0 || !pq->leader_node) {
         *unknown_leader = 1;
         return;
     }
     kp_node *node = pq->leader_node;
     if (node->ready_round == s->round || pq->muted) return;
-    int backing_off = b->attempts > 0 && now_us < b->last_attempt_us + b->retry_backoff_us;
-    int64_t since = b->attempts > 0 ? b->last_attempt_us : created;
+    /* A retry's fields are the sender's own and its batch takes no appends. */
+    int backing_off = retry && now_us < b->last_attempt_us + b->retry_backoff_us;
+    int64_t since = retry ? b->last_attempt_us : created;
     int64_t wait = backing_off ? b->retry_backoff_us : KP_MS(s->conf->linger_ms);
     int sendable = full || now_us >= since + wait || send_all;
     if (sendable && !backing_off) {
@@ -227,9 +225,7 @@ static int drain_node(kp_sender *s, kp_node *node, kp_pbatch **out, int64_t now_
          * partition until the old one has answered for what it holds: a
          * batch failing there must not be overtaken here. */
         if (pq->inflight_batches > 0 && pq->inflight_node != node) continue;
-        pthread_mutex_lock(&pq->lock);
-        kp_pbatch *first = pq->head;
-        pthread_mutex_unlock(&pq->lock);
+        kp_pbatch *first = kp_partq_ready_head(pq);
         if (!first) continue;
         if (first->attempts > 0 && now_us < first->last_attempt_us + first->retry_backoff_us)
             continue;

@@ -143,6 +143,26 @@ describe("kprod.producer", function()
     assert.are.equal("a=1,a=2,b=3", helper.consume(topic)[1].headers)
   end)
 
+  it("sends full batches at once and holds the last, partial one for linger.ms", function()
+    local topic = helper.topic("linger-full", 1)
+    local p = helper.producer { ["linger.ms"] = 60000, ["batch.size"] = 16384 }
+    local n = 2000 -- about 13 full batches of ~148 records, and a partial one
+    for i = 1, n do
+      assert.is_true(p:send { topic = topic, key = "k", value = ("%06d "):format(i) .. ("x"):rep(93) })
+    end
+    local deadline = kprod.now() + 30000
+    while p:metrics().acked < 1800 and kprod.now() < deadline do p:poll(100) end
+    local early = p:metrics().acked
+    assert.is_true(early >= 1800, "full batches acknowledged before linger.ms: " .. early)
+    assert.is_true(early < n, "the partial batch waits for linger.ms or a flush: " .. early)
+    assert.is_true(p:flush())
+    assert.are.equal(n, p:metrics().acked)
+    assert.is_true(p:close())
+    local got = helper.consume(topic)
+    assert.are.equal(n, #got)
+    for i, r in ipairs(got) do assert.are.equal(("%06d "):format(i) .. ("x"):rep(93), r.value) end
+  end)
+
   it("compresses full batches on its compression threads, read back intact and in order", function()
     local topic = helper.topic("sealer", 2)
     local p = helper.producer { ["compression.type"] = "zstd", ["batch.size"] = 4096,
