@@ -26,7 +26,7 @@ struct kp_accumulator {
 
     pthread_mutex_t topics_lock;
     kp_topic *_Atomic topics;
-    kp_topic *buckets[TOPIC_BUCKETS];
+    _Atomic(kp_topic *) buckets[TOPIC_BUCKETS]; /* written under topics_lock */
 
     /* buffer.memory: bytes held by batches, and the waiters for room. */
     _Atomic int64_t buffer_used;
@@ -179,11 +179,20 @@ static uint32_t name_hash(const char *s, size_t n) {
     return h;
 }
 
+static kp_topic *find_topic(kp_topic *t, const char *name, size_t len) {
+    while (t && !(t->name_len == len && !memcmp(t->name, name, len))) t = t->hnext;
+    return t;
+}
+
 kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len) {
     uint32_t slot = name_hash(name, len) % TOPIC_BUCKETS;
+    /* Every send looks its topic up. Topics live as long as the accumulator
+     * and a chain only grows at its head, complete before it is published:
+     * a topic already known is found without the lock. */
+    kp_topic *t = find_topic(atomic_load_explicit(&a->buckets[slot], memory_order_acquire), name, len);
+    if (t) return t;
     pthread_mutex_lock(&a->topics_lock);
-    kp_topic *t = a->buckets[slot];
-    while (t && !(t->name_len == len && !memcmp(t->name, name, len))) t = t->hnext;
+    t = find_topic(atomic_load_explicit(&a->buckets[slot], memory_order_relaxed), name, len);
     if (!t && (t = calloc(1, sizeof *t)) != NULL) {
         t->name = malloc(len + 1);
         if (!t->name) {
@@ -196,8 +205,8 @@ kp_topic *kp_accumulator_topic(kp_accumulator *a, const char *name, size_t len) 
         t->name_len = len;
         kp_sticky_init(&t->sticky);
         pthread_mutex_init(&t->sticky_lock, NULL);
-        t->hnext = a->buckets[slot];
-        a->buckets[slot] = t;
+        t->hnext = atomic_load_explicit(&a->buckets[slot], memory_order_relaxed);
+        atomic_store_explicit(&a->buckets[slot], t, memory_order_release);
         t->next = atomic_load(&a->topics);
         atomic_store(&a->topics, t);
     }
