@@ -618,13 +618,17 @@ static void wait_for_backlog(kp_accumulator *a, kp_partq *pq, int64_t deadline_u
     atomic_fetch_sub(&a->backlog_waiters, 1);
 }
 
+/* Java's ProducerBatch.isFull: takes no more records (pq's lock held). */
+static int batch_full(const kp_accumulator *a, const kp_pbatch *b) {
+    return b->closed || kp_batch_size(&b->b) >= (size_t)a->conf->batch_size;
+}
+
 /* Mirrors pq's head into ready_head and the fields after it (pq's lock
  * held). Stores only on a change, so that appends which change nothing do
  * not take the sender's line. */
 static void publish_ready(const kp_accumulator *a, kp_partq *pq) {
     kp_pbatch *head = pq->head;
-    int full = head && (pq->count > 1 || head->closed ||
-                        kp_batch_size(&head->b) >= (size_t)a->conf->batch_size);
+    int full = head && (pq->count > 1 || batch_full(a, head));
     if (atomic_load_explicit(&pq->ready_full, memory_order_relaxed) != full)
         atomic_store_explicit(&pq->ready_full, full, memory_order_relaxed);
     if (atomic_load_explicit(&pq->ready_head, memory_order_relaxed) == head) return;
@@ -642,7 +646,7 @@ int kp_accumulator_append(kp_accumulator *a, kp_partq *pq, const kp_send_record 
     if (pq->tail) {
         int rc = try_append(a, pq->tail, r, now_us);
         if (rc != 0) {
-            int full = pq->tail->closed || kp_batch_size(&pq->tail->b) >= (size_t)a->conf->batch_size;
+            int full = batch_full(a, pq->tail);
             if (full) publish_ready(a, pq);
             pthread_mutex_unlock(&pq->lock);
             if (rc < 0) return KP_ERR__NO_MEMORY;

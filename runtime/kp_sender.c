@@ -160,6 +160,14 @@ void *kp_sender_thread(void *sender) {
 
 /* ---- ready ---- */
 
+/* 1 while pq's first batch b (its ready_head) is a retry still waiting out
+ * its backoff. A retry's fields are the sender's own and its batch takes no
+ * appends; the retry flag comes from the mirror, not from b's open line. */
+static int backing_off(kp_partq *pq, const kp_pbatch *b, int64_t now_us) {
+    return atomic_load_explicit(&pq->ready_retry, memory_order_relaxed) &&
+           now_us < b->last_attempt_us + b->retry_backoff_us;
+}
+
 /* Java's RecordAccumulator.ready for one partition: marks the leader ready
  * when the first batch is sendable, else lowers *next_us to when it will be. */
 static void check_partition(kp_sender *s, kp_partq *pq, int64_t now_us, int send_all,
@@ -175,12 +183,11 @@ static void check_partition(kp_sender *s, kp_partq *pq, int64_t now_us, int send
     }
     kp_node *node = pq->leader_node;
     if (node->ready_round == s->round || pq->muted) return;
-    /* A retry's fields are the sender's own and its batch takes no appends. */
-    int backing_off = retry && now_us < b->last_attempt_us + b->retry_backoff_us;
+    int waiting = backing_off(pq, b, now_us);
     int64_t since = retry ? b->last_attempt_us : created;
-    int64_t wait = backing_off ? b->retry_backoff_us : KP_MS(s->conf->linger_ms);
+    int64_t wait = waiting ? b->retry_backoff_us : KP_MS(s->conf->linger_ms);
     int sendable = full || now_us >= since + wait || send_all;
-    if (sendable && !backing_off) {
+    if (sendable && !waiting) {
         node->ready_round = s->round;
     } else if (since + wait < *next_us) {
         *next_us = since + wait;
@@ -227,8 +234,7 @@ static int drain_node(kp_sender *s, kp_node *node, kp_pbatch **out, int64_t now_
         if (pq->inflight_batches > 0 && pq->inflight_node != node) continue;
         kp_pbatch *first = kp_partq_ready_head(pq);
         if (!first) continue;
-        if (first->attempts > 0 && now_us < first->last_attempt_us + first->retry_backoff_us)
-            continue;
+        if (backing_off(pq, first, now_us)) continue;
         if (n > 0 && size + kp_batch_size(&first->b) > (size_t)s->conf->max_request_size) {
             node->drain_index = i;
             break;
