@@ -136,6 +136,24 @@ void kp_scn_worker_join(kp_scn_worker *w);
  * reports still reach its slots. */
 void kp_scn_worker_free(kp_scn_worker *w);
 
+/* message()'s answers, called through the FFI by lua/kprod/scenario_worker.lua
+ * (keep its cdef in step). Each takes the record at the worker's cursor:
+ *  - kp_scn_send sends it: topic NULL for the scenario's, value_len
+ *    KP_SCN_DEFAULT_VALUE for --size random bytes, slice non-NULL to send
+ *    that kprod.blob slice by reference;
+ *  - kp_scn_bad_record fails it with _INVALID_ARG, why naming the field;
+ *  - kp_scn_bad_answer counts a hook error (no record: the answer was none);
+ *  - kp_scn_skip counts it skipped (message() answered nil). */
+#define KP_SCN_DEFAULT_VALUE (-2)
+struct kp_lua_slice;
+void kp_scn_send(kp_scn_worker *w, const char *topic, const char *key, int32_t key_len,
+                 const char *value, int32_t value_len, struct kp_lua_slice *slice,
+                 const kp_header *headers, int32_t header_count, int32_t partition,
+                 double timestamp);
+void kp_scn_bad_record(kp_scn_worker *w, const char *why);
+void kp_scn_bad_answer(kp_scn_worker *w, const char *why);
+void kp_scn_skip(kp_scn_worker *w);
+
 /* What the workers share with the thread that runs the scenario. */
 struct kp_scn_run {
     const kp_scn_config *conf;

@@ -19,8 +19,6 @@
 #define RING_SLOTS (1u << 16)
 #define POLL_EVERY 64
 #define VALUE_SPREAD 4093 /* default values start at varying offsets of a random buffer */
-/* What LuaJIT's lua_type() returns for cdata (lj_obj.h; lua.h has no name for it). */
-#define LUAJIT_TCDATA 10
 
 /* A record in flight: what its delivery report needs to be accounted. */
 typedef struct kp_scn_slot {
@@ -49,15 +47,14 @@ struct kp_scn_worker {
     int ready; /* 0 starting, 1 ready, -1 failed (under run->go_lock) */
     lua_State *L;
     int ref_init, ref_message, ref_delivered, ref_worker, ref_pending;
-    int ref_is_slice; /* kprod.blob.is_slice, or LUA_NOREF */
+    int ref_burst;  /* lua/kprod/scenario_worker.lua's burst function */
+    int64_t cursor; /* the record of the burst that message() answers next */
     kp_scn_slot *slots;
     _Atomic int64_t outstanding;
     pthread_mutex_t lock; /* guards reports and accepting */
     scn_report *reports;
     int nreports, cap_reports, accepting;
     char *values;
-    kp_header *headers;
-    int cap_headers;
     uint32_t rng;
 };
 
@@ -203,235 +200,172 @@ static kp_scn_slot *take_slot(kp_scn_worker *w, int64_t k) {
     return slot;
 }
 
-/* ---- from message()'s answer to kp_producer_send ---- */
+/* ---- message()'s answers, from lua/kprod/scenario_worker.lua ----
+ * Each call accounts the record at the cursor and moves the cursor on. */
 
-/* A string field of the record at idx: 1 with *p and *len set (numbers count
- * as strings), 0 when nil, 2 when false, -1 for another type. A string
- * stays alive after the pop: the record table holds it. */
-static int string_field(lua_State *L, int idx, const char *name, const char **p, int32_t *len) {
-    lua_getfield(L, idx, name);
-    int t = lua_type(L, -1), rc = -1;
-    *p = NULL;
-    *len = -1;
-    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
-        size_t n = 0;
-        *p = lua_tolstring(L, -1, &n);
-        *len = (int32_t)n;
-        rc = 1;
-    } else if (t == LUA_TNIL) {
-        rc = 0;
-    } else if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-        rc = 2;
-    }
-    lua_pop(L, 1);
-    return rc;
+static kp_scn_slot *cursor_slot(kp_scn_worker *w) {
+    return &w->slots[(uint64_t)w->cursor++ & (RING_SLOTS - 1)];
 }
 
-/* The kprod.blob slice at (absolute) idx, or NULL for anything else. The
- * slice stays alive while whatever holds it is on the stack. */
-static kp_lua_slice *slice_at(kp_scn_worker *w, int idx) {
-    lua_State *L = w->L;
-    if (lua_type(L, idx) != LUAJIT_TCDATA || w->ref_is_slice == LUA_NOREF) return NULL;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_is_slice);
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 1); /* a type test: cannot raise */
-    kp_lua_slice *slice = lua_toboolean(L, -1) ? (kp_lua_slice *)lua_topointer(L, idx) : NULL;
-    lua_pop(L, 1);
-    return slice;
-}
-
-static int fill_headers(kp_scn_worker *w, lua_State *L, int idx, int *n, const char **why) {
-    lua_getfield(L, idx, "headers");
-    int h = lua_gettop(L);
-    *n = 0;
-    if (lua_isnil(L, h)) goto done;
-    if (!lua_istable(L, h)) {
-        *why = "'headers' must be a table of name = value or a list of {name, value}";
-        goto bad;
-    }
-    lua_rawgeti(L, h, 1);
-    int list = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    lua_pushnil(L);
-    while (lua_next(L, h)) {
-        if (*n == w->cap_headers) {
-            int cap = w->cap_headers ? w->cap_headers * 2 : 8;
-            kp_header *grown = realloc(w->headers, (size_t)cap * sizeof *grown);
-            if (!grown) {
-                lua_pop(L, 2);
-                *why = "out of memory";
-                goto bad;
-            }
-            w->headers = grown, w->cap_headers = cap;
-        }
-        if (list) {
-            if (!lua_istable(L, -1)) {
-                lua_pop(L, 2);
-                *why = "'headers' list entries must be {name, value}";
-                goto bad;
-            }
-            lua_rawgeti(L, -1, 1);
-            lua_rawgeti(L, -2, 2);
-        } else {
-            lua_pushvalue(L, -2);
-            lua_pushvalue(L, -2);
-        }
-        size_t kl = 0, vl = 0;
-        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &kl) : NULL;
-        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &vl) : NULL;
-        if (!k || (!v && !lua_isnil(L, -1))) {
-            lua_pop(L, 4);
-            *why = "'headers' names and values must be strings";
-            goto bad;
-        }
-        /* The strings stay referenced by the headers table until the send. */
-        w->headers[(*n)++] = (kp_header){k, (int32_t)kl, v, v ? (int32_t)vl : -1};
-        lua_pop(L, 3);
-    }
-done:
-    lua_settop(L, h - 1);
-    return 0;
-bad:
-    lua_settop(L, h - 1);
-    return -1;
-}
-
-/* Sends the record message() left at the top of the stack (a table, a
- * value string, or nil to skip). The record stays on the stack during the send. */
-static void send_record(kp_scn_worker *w, kp_scn_slot *slot, int64_t k) {
-    lua_State *L = w->L;
+/* Counts the record as sent: from here its slot waits for a delivery report. */
+static void start_record(kp_scn_worker *w, kp_scn_slot *slot, int32_t key_len, int32_t value_len) {
     kp_scn_run *run = w->run;
-    const kp_scn_config *c = run->conf;
-    int idx = lua_gettop(L), nh = 0;
-    const char *topic = c->topic, *key = NULL, *value = w->values + (k * 7919) % VALUE_SPREAD, *why = NULL;
-    int32_t klen = -1, vlen = c->size, tlen, partition = KP_PARTITION_ANY;
-    int64_t ts = 0;
-    kp_lua_slice *slice = NULL; /* a value sent by reference */
-    char err[512];
-    if (lua_isnil(L, idx)) {
-        if (slot->measured) atomic_fetch_add(&run->stats.skipped, 1);
-        return;
-    }
-    if (lua_type(L, idx) == LUA_TSTRING) {
-        size_t n;
-        value = lua_tolstring(L, idx, &n);
-        vlen = (int32_t)n;
-    } else if ((slice = slice_at(w, idx))) {
-        vlen = slice->len;
-    } else if (!lua_istable(L, idx)) {
-        lua_pushfstring(L, "message() returned a %s: expected a record table, a value string, "
-                           "a kprod.blob slice or nil",
-                        luaL_typename(L, idx));
-        hook_failed(w, "message");
-        return;
-    } else {
-        const char *v;
-        int32_t n;
-        int has;
-        if ((has = string_field(L, idx, "topic", &v, &tlen)) < 0 || has == 2 || (v && !tlen))
-            why = "'topic' must be a non-empty string";
-        else if (v) topic = v;
-        if (!why && ((has = string_field(L, idx, "key", &key, &klen)) < 0 || has == 2))
-            why = "'key' must be a string or nil";
-        lua_getfield(L, idx, "value");
-        slice = slice_at(w, lua_gettop(L));
-        lua_pop(L, 1); /* the record table holds the slice */
-        if (slice) vlen = slice->len;
-        else if (!why && (has = string_field(L, idx, "value", &v, &n)) < 0)
-            why = "'value' must be a string, a kprod.blob slice, nil (--size random bytes) or false (null)";
-        else if (!why && has) value = v, vlen = n; /* false: NULL, -1 */
-        lua_getfield(L, idx, "partition");
-        lua_getfield(L, idx, "timestamp");
-        double pn = lua_tonumber(L, -2), tn = lua_tonumber(L, -1);
-        if (!why && !lua_isnil(L, -2) && (lua_type(L, -2) != LUA_TNUMBER || pn < 0 || pn != floor(pn) || pn > INT32_MAX))
-            why = "'partition' must be a partition number or nil";
-        else if (!lua_isnil(L, -2)) partition = (int32_t)pn;
-        if (!why && !lua_isnil(L, -1) && (lua_type(L, -1) != LUA_TNUMBER || tn < 0))
-            why = "'timestamp' must be milliseconds since the epoch or nil";
-        else ts = (int64_t)tn;
-        lua_pop(L, 2);
-        if (!why) fill_headers(w, L, idx, &nh, &why);
-    }
-    if (w->ref_delivered != LUA_NOREF) { /* kept for delivered() */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_pending);
-        lua_pushvalue(L, idx);
-        lua_rawseti(L, -2, (int)(slot - w->slots) + 1);
-        lua_pop(L, 1);
-    }
-    slot->bytes = (klen > 0 ? klen : 0) + (vlen > 0 ? vlen : 0);
+    slot->bytes = (key_len > 0 ? key_len : 0) + (value_len > 0 ? value_len : 0);
     atomic_store(&slot->busy, 1);
     atomic_fetch_add(&w->outstanding, 1);
     if (slot->measured) atomic_fetch_add(&run->stats.sent, 1);
     atomic_fetch_add(&run->stats.all_sent, 1);
     slot->send_us = kp_now_us();
-    int rc;
-    if (why) {
-        snprintf(err, sizeof err, "message() returned a bad record: %s", why);
-        kp_lua_hook_log_add(run->hooks, "message", err);
-        rc = KP_ERR__INVALID_ARG;
-    } else if (slice) {
-        rc = kp_producer_send_blob(w->p, topic, partition, key, klen, slice->blob, slice->offset, vlen,
-                                   kp_lua_slice_crc(slice), w->headers, nh, ts, on_delivery, slot,
-                                   err, sizeof err);
-    } else {
-        rc = kp_producer_send(w->p, topic, partition, key, klen, value, vlen, w->headers, nh, ts,
-                              on_delivery, slot, err, sizeof err);
-    }
-    if (rc) { /* refused at send: reported at once, as the Java callback is */
-        kp_delivery_report r = {rc, err, topic, partition, -1, -1, slot, 0, 0, 0};
-        on_delivery(&r, slot);
-    }
+    if (!run->schedule.nseg) slot->intended_us = slot->send_us; /* flat out: no schedule */
+}
+
+/* A record refused before or at the send: reported at once, as the Java
+ * callback is. */
+static void refuse(kp_scn_slot *slot, int err, const char *errstr, const char *topic, int32_t partition) {
+    kp_delivery_report r = {err, errstr, topic, partition, -1, -1, slot, 0, 0, 0};
+    on_delivery(&r, slot);
+}
+
+void kp_scn_send(kp_scn_worker *w, const char *topic, const char *key, int32_t key_len,
+                 const char *value, int32_t value_len, kp_lua_slice *slice,
+                 const kp_header *headers, int32_t header_count, int32_t partition,
+                 double timestamp) {
+    const kp_scn_config *c = w->run->conf;
+    int64_t k = w->cursor;
+    kp_scn_slot *slot = cursor_slot(w);
+    char err[512];
+    if (!topic) topic = c->topic;
+    if (!slice && value_len == KP_SCN_DEFAULT_VALUE)
+        value = w->values + (k * 7919) % VALUE_SPREAD, value_len = c->size;
+    start_record(w, slot, key_len, value_len);
+    int64_t ts = (int64_t)timestamp;
+    int rc = slice ? kp_producer_send_blob(w->p, topic, partition, key, key_len, slice->blob, slice->offset,
+                                           value_len, kp_lua_slice_crc(slice), headers, header_count, ts,
+                                           on_delivery, slot, err, sizeof err)
+                   : kp_producer_send(w->p, topic, partition, key, key_len, value, value_len, headers,
+                                      header_count, ts, on_delivery, slot, err, sizeof err);
+    if (rc) refuse(slot, rc, err, topic, partition);
+}
+
+void kp_scn_bad_record(kp_scn_worker *w, const char *why) {
+    kp_scn_run *run = w->run;
+    kp_scn_slot *slot = cursor_slot(w);
+    char err[512];
+    snprintf(err, sizeof err, "message() returned a bad record: %s", why);
+    kp_lua_hook_log_add(run->hooks, "message", err);
+    start_record(w, slot, -1, -1);
+    refuse(slot, KP_ERR__INVALID_ARG, err, run->conf->topic, KP_PARTITION_ANY);
+}
+
+void kp_scn_bad_answer(kp_scn_worker *w, const char *why) {
+    w->cursor++;
+    kp_lua_hook_log_add(w->run->hooks, "message", why);
+    atomic_fetch_add(&w->run->stats.hook_errors, 1);
+}
+
+void kp_scn_skip(kp_scn_worker *w) {
+    if (cursor_slot(w)->measured) atomic_fetch_add(&w->run->stats.skipped, 1);
 }
 
 /* ---- the worker's life ---- */
 
-static void generate(kp_scn_worker *w) {
+/* A burst: records due now, sent by one call into Lua. Large enough to
+ * spread that call's cost, small enough that stop and polling stay prompt. */
+#define BURST_MAX 64
+
+typedef struct burst {
+    int64_t k; /* the worker's count of records before it */
+    int n;
+    double seq, stride; /* message()'s seq of its i-th record: seq + i * stride */
+} burst;
+
+/* The next burst at the schedule: waits for its first record, then takes
+ * every record due by then. n = 0 at the end. */
+static void plan_paced(kp_scn_worker *w, burst *b) {
     kp_scn_run *run = w->run;
     const kp_scn_config *c = run->conf;
-    lua_State *L = w->L;
-    int paced = run->schedule.nseg > 0;
     double first_measured = ceil(run->schedule.warmup_end);
-    /* Flat out starts with everyone at the start too: a record sent before it
-     * would go unmeasured though no warmup was asked for. */
-    if (!paced) wait_until(w, run->start_us);
-    for (int64_t k = 0; !atomic_load(&run->stop); k++) {
-        int64_t x, intended;
-        int measured;
-        if (paced) {
-            x = k * w->nglobal + w->global;
-            double t = kp_scn_schedule_time(&run->schedule, (double)x);
-            if (isinf(t)) break;
-            measured = (double)x >= first_measured;
-            if (measured && c->messages && (double)x - first_measured >= (double)c->messages) break;
-            intended = run->start_us + (int64_t)llround(t * 1e6);
+    int64_t now = 0;
+    b->seq = (double)(b->k * w->nglobal + w->global);
+    b->stride = w->nglobal;
+    for (b->n = 0; b->n < BURST_MAX; b->n++) {
+        int64_t x = (b->k + b->n) * w->nglobal + w->global;
+        double t = kp_scn_schedule_time(&run->schedule, (double)x);
+        if (isinf(t)) break;
+        int measured = (double)x >= first_measured;
+        if (measured && c->messages && (double)x - first_measured >= (double)c->messages) break;
+        int64_t intended = run->start_us + (int64_t)llround(t * 1e6);
+        if (!b->n) {
             wait_until(w, intended);
-            if (atomic_load(&run->stop)) break;
-        } else {
-            intended = kp_now_us();
-            if (run->end_us && intended >= run->end_us) break;
-            measured = intended >= run->warmup_end_us;
-            if (measured && c->messages && atomic_fetch_add(&run->measured_claimed, 1) >= c->messages) break;
-            x = atomic_fetch_add(&run->next_seq, 1) * c->instances + c->instance;
+            now = kp_now_us();
+        } else if (intended > now) {
+            break;
         }
-        kp_scn_slot *slot = take_slot(w, k);
-        if (!slot) break;
+        kp_scn_slot *slot = take_slot(w, b->k + b->n);
+        if (!slot || atomic_load(&run->stop)) break;
         slot->measured = measured;
         slot->intended_us = intended;
         slot->seq = x;
-        if (w->ref_message != LUA_NOREF) {
-            lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_message);
-            lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_worker);
-            lua_pushnumber(L, (double)x);
-            if (kp_lua_pcall(L, 2, 1)) {
-                hook_failed(w, "message");
-                continue;
-            }
-        } else {
-            lua_createtable(L, 0, 0); /* the default record */
-        }
-        send_record(w, slot, k);
-        lua_settop(L, 0);
-        if (k % POLL_EVERY == POLL_EVERY - 1) poll_reports(w, 0);
+    }
+}
+
+/* The next burst flat out: as many as BURST_MAX, its seqs claimed at once. */
+static void plan_flat(kp_scn_worker *w, burst *b) {
+    kp_scn_run *run = w->run;
+    const kp_scn_config *c = run->conf;
+    int64_t now = kp_now_us(), n = BURST_MAX;
+    b->n = 0;
+    if (run->end_us && now >= run->end_us) return;
+    int measured = now >= run->warmup_end_us;
+    if (measured && c->messages) {
+        int64_t claimed = atomic_fetch_add(&run->measured_claimed, n);
+        if (claimed >= c->messages) return;
+        if (claimed + n > c->messages) n = c->messages - claimed;
+    }
+    b->seq = (double)(atomic_fetch_add(&run->next_seq, n) * c->instances + c->instance);
+    b->stride = c->instances;
+    for (; b->n < n; b->n++) {
+        kp_scn_slot *slot = take_slot(w, b->k + b->n);
+        if (!slot) break;
+        slot->measured = measured;
+        slot->seq = (int64_t)(b->seq + b->n * b->stride);
+    }
+}
+
+/* Calls the burst function for b's records; a message() that raises costs
+ * its record only (reported, counted), the burst goes on after it. */
+static void send_burst(kp_scn_worker *w, const burst *b) {
+    lua_State *L = w->L;
+    int64_t end = b->k + b->n;
+    w->cursor = b->k;
+    while (w->cursor < end) {
+        int64_t i = w->cursor - b->k;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_burst);
+        lua_pushnumber(L, b->seq + (double)i * b->stride);
+        lua_pushnumber(L, b->stride);
+        lua_pushnumber(L, (double)(b->n - i));
+        lua_pushnumber(L, (double)w->cursor);
+        if (!kp_lua_pcall(L, 4, 0)) continue;
+        hook_failed(w, "message");
+        w->cursor++;
+    }
+    w->cursor = end; /* also past records a forced stop left unplanned */
+}
+
+static void generate(kp_scn_worker *w) {
+    kp_scn_run *run = w->run;
+    int paced = run->schedule.nseg > 0;
+    /* Flat out starts with everyone at the start too: a record sent before it
+     * would go unmeasured though no warmup was asked for. */
+    if (!paced) wait_until(w, run->start_us);
+    burst b = {0};
+    while (!atomic_load(&run->stop)) {
+        if (paced) plan_paced(w, &b);
+        else plan_flat(w, &b);
+        if (!b.n) break;
+        send_burst(w, &b);
+        if (b.k / POLL_EVERY != (b.k + b.n) / POLL_EVERY) poll_reports(w, 0);
+        b.k += b.n;
     }
     int64_t now = kp_now_us(), prev = atomic_load(&run->gen_end_us);
     while (now > prev && !atomic_compare_exchange_weak(&run->gen_end_us, &prev, now)) {
@@ -461,17 +395,28 @@ static int hook_ref(lua_State *L, const char *name) {
     return hook_ref_top(L);
 }
 
-/* A reference to kprod.blob.is_slice, or LUA_NOREF when the module does not load. */
-static int slice_test_ref(lua_State *L) {
+/* The burst function (see lua/kprod/scenario_worker.lua) as a reference;
+ * LUA_NOREF, with the reason printed, when it cannot be made. */
+static int burst_ref(kp_scn_worker *w) {
+    lua_State *L = w->L;
     lua_getglobal(L, "require");
-    lua_pushstring(L, "kprod.blob");
-    if (lua_pcall(L, 1, 1, 0)) {
-        lua_pop(L, 1);
-        return LUA_NOREF;
-    }
-    lua_getfield(L, -1, "is_slice");
+    lua_pushstring(L, "kprod.scenario_worker");
+    if (kp_lua_pcall(L, 1, 1)) goto failed;
+    lua_getfield(L, -1, "burst");
     lua_remove(L, -2);
+    lua_pushlightuserdata(L, w);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_worker);
+    if (w->ref_message != LUA_NOREF) lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_message);
+    else lua_pushnil(L);
+    if (w->ref_delivered != LUA_NOREF) lua_rawgeti(L, LUA_REGISTRYINDEX, w->ref_pending);
+    else lua_pushnil(L);
+    lua_pushnumber(L, RING_SLOTS);
+    if (kp_lua_pcall(L, 5, 1)) goto failed;
     return hook_ref_top(L);
+failed:
+    fprintf(stderr, "kprod run: worker %d cannot start: %s\n", w->id + 1, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return LUA_NOREF;
 }
 
 /* The worker table hooks receive: who this worker is and its share. */
@@ -506,11 +451,11 @@ static int prepare(kp_scn_worker *w) {
     w->ref_init = hook_ref(w->L, "init");
     w->ref_message = hook_ref(w->L, "message");
     w->ref_delivered = hook_ref(w->L, "delivered");
-    w->ref_is_slice = slice_test_ref(w->L);
     push_worker(w);
     w->ref_worker = luaL_ref(w->L, LUA_REGISTRYINDEX);
     lua_createtable(w->L, 0, 0);
     w->ref_pending = luaL_ref(w->L, LUA_REGISTRYINDEX);
+    if ((w->ref_burst = burst_ref(w)) == LUA_NOREF) return -1;
     if (w->ref_init != LUA_NOREF) {
         lua_rawgeti(w->L, LUA_REGISTRYINDEX, w->ref_init);
         lua_rawgeti(w->L, LUA_REGISTRYINDEX, w->ref_worker);
@@ -561,7 +506,7 @@ kp_scn_worker *kp_scn_worker_start(kp_scn_run *run, int id, kp_producer *p) {
     w->nglobal = c->instances * c->workers;
     w->p = p;
     w->accepting = 1;
-    w->ref_init = w->ref_message = w->ref_delivered = w->ref_is_slice = LUA_NOREF;
+    w->ref_init = w->ref_message = w->ref_delivered = w->ref_burst = LUA_NOREF;
     w->rng = 0x9e3779b9u ^ (uint32_t)w->global * 2654435761u;
     pthread_mutex_init(&w->lock, NULL);
     w->slots = calloc(RING_SLOTS, sizeof *w->slots);
@@ -599,7 +544,6 @@ void kp_scn_worker_free(kp_scn_worker *w) {
         free(w->reports[i].errstr);
     }
     free(w->reports);
-    free(w->headers);
     free(w->values);
     free(w->slots);
     pthread_mutex_destroy(&w->lock);

@@ -18,9 +18,24 @@ static int traceback(lua_State *L) {
     return 1;
 }
 
+/* Its address keys the registry's traceback function: pushing the C
+ * function anew would allocate a closure at every hook call. */
+static const char traceback_key;
+
+static void push_traceback(lua_State *L) {
+    lua_pushlightuserdata(L, (void *)&traceback_key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_isfunction(L, -1)) return;
+    lua_pop(L, 1);
+    lua_pushcfunction(L, traceback);
+    lua_pushlightuserdata(L, (void *)&traceback_key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 int kp_lua_pcall(lua_State *L, int nargs, int nresults) {
     int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, traceback);
+    push_traceback(L);
     lua_insert(L, base);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);

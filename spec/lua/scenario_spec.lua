@@ -232,6 +232,82 @@ function message(worker, seq) return { value = seq % 2 == 0 and require("ffi").n
     assert.are.equal(5, r.errors._INVALID_ARG, out)
   end)
 
+  -- message() runs in bursts of due records (lua/kprod/scenario_worker.lua):
+  -- one that raises must cost its own record only, paced and flat out.
+  for _, mode in ipairs { { "paced", "--rate 2000 --messages 200" }, { "flat out", "--messages 200" } } do
+    it("loses only the record whose message() raises, " .. mode[1] .. ", and reads the rest back", function()
+      local topic = helper.topic("scn-raise", 2)
+      local status, out, r = run(([[
+scenario = { topic = %q, producer = { ["linger.ms"] = 2 } }
+function message(worker, seq)
+  if seq %% 10 == 3 then error("no record for seq " .. seq) end
+  return { key = tostring(seq), value = "v" .. seq }
+end
+]]):format(topic), mode[2])
+      assert.are.equal(0, status, out)
+      assert.are.equal(20, r.hook_errors, out)
+      assert.are.equal(180, r.records.sent, out)
+      assert.are.equal(180, r.records.acked, out)
+      assert.matches("no record for seq 3", out)
+      local got = helper.consume(topic)
+      assert.are.equal(180, #got)
+      local seen = {}
+      for _, m in ipairs(got) do
+        local seq = tonumber(m.key)
+        assert.are.equal("v" .. m.key, m.value)
+        assert.are_not.equal(3, seq % 10, "record " .. m.key)
+        assert.is_nil(seen[seq], "record " .. m.key .. " twice")
+        seen[seq] = true
+      end
+    end)
+  end
+
+  it("fails each bad record naming its field, and sends the good ones", function()
+    local status, out, r = run(basic("t") .. [[
+local bad = {
+  { key = true },
+  { value = "x", partition = 1.5 },
+  { value = "x", timestamp = -1 },
+  { value = "x", timestamp = 0/0 },
+  { value = "x", headers = "h" },
+  { value = "x", headers = { { "a" } , "b" } },
+  { value = "x", headers = { a = 1 } },
+  { topic = false },
+}
+function message(worker, seq)
+  return bad[seq % 10 + 1] or { key = "k", value = "v", headers = { { "a", "1" }, { "b" } } }
+end
+]], "--messages 100")
+    assert.are.equal(0, status, out)
+    assert.are.equal(80, r.records.failed, out)
+    assert.are.equal(80, r.errors._INVALID_ARG, out)
+    assert.are.equal(20, r.records.acked, out)
+    for _, why in ipairs {
+      "'key' must be a string or nil", "'partition' must be a partition number or nil",
+      "'timestamp' must be milliseconds since the epoch or nil",
+      "'headers' must be a table of name = value or a list of {name, value}",
+      "'headers' list entries must be {name, value}", "'headers' names and values must be strings",
+      "'topic' must be a non%-empty string",
+    } do
+      assert.matches("message%(%) returned a bad record: " .. why, out)
+    end
+  end)
+
+  it("gives delivered() each default record (no message()) as its own table", function()
+    local status, out, r = run(basic("t"):gsub("function message.-\n", "") .. [[
+local seen, same = {}, 0
+function delivered(worker, record, err, md)
+  if seen[record] then same = same + 1 end
+  seen[record] = true
+  record.seen = true
+end
+function done(summary) print("same tables", same) end
+]], "--messages 300 --size 32")
+    assert.are.equal(0, status, out)
+    assert.are.equal(300, r.records.acked, out)
+    assert.matches("same tables\t0", out)
+  end)
+
   it("counts failures by error name", function()
     local status, out, r = run(basic("t") .. [[
 function message(worker, seq) return { topic = seq % 2 == 0 and "t" or "", value = "x" } end
