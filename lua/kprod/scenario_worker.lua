@@ -19,12 +19,14 @@ void kp_scn_skip(kp_scn_worker *w);
 ]]
 
 local C = ffi.C
-local type, tostring, pairs, rawget, huge = type, tostring, pairs, rawget, math.huge
+local type, tostring, pairs, rawget = type, tostring, pairs, rawget
 local is_slice = blob.is_slice
 
 -- What kp_scn_send takes as value_len for "no value given": --size random bytes.
 local DEFAULT_VALUE = -2
 local INT32_MAX = 2147483647
+-- Timestamps C converts to int64 (NaN and infinities refused with the rest).
+local TS_LIMIT = 2 ^ 62
 
 local M = {}
 
@@ -113,7 +115,7 @@ function M.burst(w, worker, message, pending, slots)
     local ts = rec.timestamp
     if ts == nil then
       ts = 0
-    elseif type(ts) ~= "number" or not (ts >= 0 and ts < huge) then
+    elseif type(ts) ~= "number" or not (ts >= 0 and ts < TS_LIMIT) then
       return C.kp_scn_bad_record(w, "'timestamp' must be milliseconds since the epoch or nil")
     end
     local nh, h = 0, rec.headers

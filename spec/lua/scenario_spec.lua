@@ -269,6 +269,7 @@ local bad = {
   { value = "x", partition = 1.5 },
   { value = "x", timestamp = -1 },
   { value = "x", timestamp = 0/0 },
+  { value = "x", timestamp = 1/0 },
   { value = "x", headers = "h" },
   { value = "x", headers = { { "a" } , "b" } },
   { value = "x", headers = { a = 1 } },
@@ -279,9 +280,9 @@ function message(worker, seq)
 end
 ]], "--messages 100")
     assert.are.equal(0, status, out)
-    assert.are.equal(80, r.records.failed, out)
-    assert.are.equal(80, r.errors._INVALID_ARG, out)
-    assert.are.equal(20, r.records.acked, out)
+    assert.are.equal(90, r.records.failed, out)
+    assert.are.equal(90, r.errors._INVALID_ARG, out)
+    assert.are.equal(10, r.records.acked, out)
     for _, why in ipairs {
       "'key' must be a string or nil", "'partition' must be a partition number or nil",
       "'timestamp' must be milliseconds since the epoch or nil",
