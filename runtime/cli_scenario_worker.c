@@ -114,9 +114,14 @@ static void on_delivery(const kp_delivery_report *r, void *opaque) {
     if (slot) release(slot); /* the worker is gone, or no memory: no hook for this one */
 }
 
-static void hook_failed(kp_scn_worker *w, const char *what) {
-    kp_lua_hook_log_add(w->run->hooks, what, lua_tostring(w->L, -1));
+static void hook_error(kp_scn_worker *w, const char *what, const char *message) {
+    kp_lua_hook_log_add(w->run->hooks, what, message);
     atomic_fetch_add(&w->run->stats.hook_errors, 1);
+}
+
+/* A hook's failure, its message (with traceback) on top of the stack. */
+static void hook_failed(kp_scn_worker *w, const char *what) {
+    hook_error(w, what, lua_tostring(w->L, -1));
     lua_pop(w->L, 1);
 }
 
@@ -259,8 +264,7 @@ void kp_scn_bad_record(kp_scn_worker *w, const char *why) {
 
 void kp_scn_bad_answer(kp_scn_worker *w, const char *why) {
     w->cursor++;
-    kp_lua_hook_log_add(w->run->hooks, "message", why);
-    atomic_fetch_add(&w->run->stats.hook_errors, 1);
+    hook_error(w, "message", why);
 }
 
 void kp_scn_skip(kp_scn_worker *w) {

@@ -160,6 +160,21 @@ end
 
 local errbuf = ffi.new("char[?]", 1024)
 
+-- Sets entry n (0-based) of headers, a kp_header[?] of cap entries, to name
+-- k and value v (nil: null), doubling the array when it is full. Returns the
+-- array and its cap. The strings must stay alive until the send reads them.
+local function put_header(headers, cap, n, k, v)
+  if n == cap then
+    local bigger = ffi.new("kp_header[?]", cap * 2)
+    ffi.copy(bigger, headers, ffi.sizeof("kp_header") * n)
+    headers, cap = bigger, cap * 2
+  end
+  local e = headers[n]
+  e.key, e.key_len = k, #k
+  e.value, e.value_len = v, v and #v or -1
+  return headers, cap
+end
+
 return {
   C = C,
   libpath = libpath, -- nil inside the kprod binary
@@ -168,4 +183,5 @@ return {
   -- The message C left in errbuf.
   errmsg = function() return ffi.string(errbuf) end,
   err_name = function(code) return ffi.string(C.kp_err_name(code)) end,
+  put_header = put_header,
 }

@@ -15,6 +15,7 @@ local blob = require "kprod.blob"
 local C, errbuf, ERRLEN = core.C, core.errbuf, core.errlen
 local type, tostring, tonumber, pairs, next = type, tostring, tonumber, pairs, next
 local hook_call, first_line = hooks.call, hooks.first_line
+local put_header = core.put_header
 local is_slice = blob.is_slice
 
 local PARTITION_ANY = -1
@@ -241,14 +242,7 @@ local function fill_headers(self, h)
     if v ~= nil and type(v) ~= "string" then
       return nil, ("'headers' value of '%s' must be a string"):format(k)
     end
-    if n == self.headers_cap then
-      local bigger = ffi.new("kp_header[?]", n * 2)
-      ffi.copy(bigger, self.headers, ffi.sizeof("kp_header") * n)
-      self.headers, self.headers_cap = bigger, n * 2
-    end
-    local e = self.headers[n]
-    e.key, e.key_len = k, #k
-    e.value, e.value_len = v, v and #v or -1
+    self.headers, self.headers_cap = put_header(self.headers, self.headers_cap, n, k, v)
     n = n + 1
   end
   return n

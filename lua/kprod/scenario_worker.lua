@@ -4,7 +4,7 @@
 -- call from C, so the per-record path is compiled Lua, not the C API's
 -- lua_pcall and lua_getfield. Internal to `kprod run`; not a public module.
 local ffi = require "ffi"
-require "kprod.core" -- kp_header, kp_lua_slice
+local core = require "kprod.core" -- also declares kp_header, kp_lua_slice
 local blob = require "kprod.blob"
 
 ffi.cdef [[
@@ -21,6 +21,7 @@ void kp_scn_skip(kp_scn_worker *w);
 local C = ffi.C
 local type, tostring, pairs, rawget = type, tostring, pairs, rawget
 local is_slice = blob.is_slice
+local put_header = core.put_header
 
 -- What kp_scn_send takes as value_len for "no value given": --size random bytes.
 local DEFAULT_VALUE = -2
@@ -58,14 +59,7 @@ local function fill_headers(h, headers, cap)
     if type(k) ~= "string" or (v ~= nil and type(v) ~= "string") then
       return nil, "'headers' names and values must be strings"
     end
-    if n == cap then
-      local bigger = ffi.new("kp_header[?]", cap * 2)
-      ffi.copy(bigger, headers, ffi.sizeof("kp_header") * n)
-      headers, cap = bigger, cap * 2
-    end
-    local e = headers[n]
-    e.key, e.key_len = k, #k
-    e.value, e.value_len = v, v and #v or -1
+    headers, cap = put_header(headers, cap, n, k, v)
     n = n + 1
   end
   return n, headers, cap
@@ -131,19 +125,14 @@ function M.burst(w, worker, message, pending, slots)
   local function send(rec, cursor)
     if rec == nil then return C.kp_scn_skip(w) end
     local t = type(rec)
-    if t == "string" then
-      if pending then pending[cursor % slots + 1] = rec end
-      return C.kp_scn_send(w, nil, nil, -1, rec, #rec, nil, nil, 0, -1, 0)
-    end
-    if is_slice(rec) then
-      if pending then pending[cursor % slots + 1] = rec end
-      return C.kp_scn_send(w, nil, nil, -1, nil, rec.len, rec, nil, 0, -1, 0)
-    end
-    if t ~= "table" then
+    local slice = t == "cdata" and is_slice(rec)
+    if t ~= "string" and t ~= "table" and not slice then
       return C.kp_scn_bad_answer(w, ("message() returned a %s: expected a record table, a value string, "
         .. "a kprod.blob slice or nil"):format(t))
     end
     if pending then pending[cursor % slots + 1] = rec end
+    if t == "string" then return C.kp_scn_send(w, nil, nil, -1, rec, #rec, nil, nil, 0, -1, 0) end
+    if slice then return C.kp_scn_send(w, nil, nil, -1, nil, rec.len, rec, nil, 0, -1, 0) end
     send_table(rec)
   end
 
