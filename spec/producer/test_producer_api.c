@@ -241,7 +241,9 @@ static int64_t flat_out_peak_buffer(const char *backlog, uint64_t *waits) {
 
 /* A draining partition queues a few full batches, not buffer.memory: the
  * default (max.in.flight + 1 = 6) holds the open batch, 6 full ones and 5 in
- * flight; with the bound off the queue takes most of the 3 MB sent. */
+ * flight; with the bound off the queue takes most of the 3 MB sent. A send
+ * that waits resumes once the backlog is down to 3, not at every batch
+ * taken: fewer waits than half the ~200 batches (15 records each). */
 static void test_backlog_bounds_a_draining_partition(void) {
     char e[256];
     KP_CHECK_INT(kp_mock_cluster_command(cluster, "rtt all 20", e, sizeof e), 0);
@@ -251,7 +253,7 @@ static void test_backlog_bounds_a_draining_partition(void) {
     KP_CHECK_INT(kp_mock_cluster_command(cluster, "rtt all 0", e, sizeof e), 0);
     KP_CHECK(bounded > 0 && bounded <= 14 * 16392);
     KP_CHECK(unbounded > 3 * bounded);
-    KP_CHECK(waits > 0);
+    KP_CHECK(waits > 0 && waits < 100);
     KP_CHECK_INT(waits_off, 0);
 }
 
