@@ -54,7 +54,7 @@ struct kp_accumulator {
      * switches per 64 KiB and a third of the throughput at 10 KiB values. */
     int backlog_limit, backlog_resume;
     _Atomic int backlog_waiters;
-    _Atomic uint64_t backlog_seq; /* backlogs shrunk so far */
+    _Atomic uint64_t backlog_seq; /* backlogs drained to backlog_resume so far */
     _Atomic uint64_t backlog_waits;
 
     pthread_mutex_t meta_lock;
